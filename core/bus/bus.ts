@@ -1,0 +1,74 @@
+/**
+ * The bus between pipeline stages. Kafka in distributed mode, an in-process queue in
+ * embedded mode; processors and exporters only see this interface.
+ *
+ * Delivery is at-least-once: a subscriber's handler gets a batch, and the batch's offsets
+ * are committed only after the handler resolves. A handler that throws leaves them
+ * uncommitted, and the batch is delivered again.
+ */
+import type { Signal, SignalData } from '../otlp/model.ts';
+
+export interface Codec<T> {
+  encode(value: T): Uint8Array;
+  decode(bytes: Uint8Array): T;
+}
+
+/** A named topic and the encoding of its values. */
+export interface Topic<T> {
+  name: string;
+  codec: Codec<T>;
+}
+
+export type Headers = Record<string, string>;
+
+export interface OutgoingMessage<T> {
+  key: string;
+  value: T;
+  headers?: Headers;
+}
+
+interface Position {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string;
+  headers: Headers;
+}
+
+/** A consumed message: decoded, or (a poison message) the raw bytes and why decoding failed. */
+export type IncomingMessage<T> =
+  | (Position & { ok: true; value: T })
+  | (Position & { ok: false; raw: Uint8Array; error: Error });
+
+export type BatchHandler<T> = (batch: IncomingMessage<T>[]) => Promise<void>;
+
+export interface SubscribeOptions {
+  /** Consumer group; one group per pipeline stage. */
+  group: string;
+  /** Start from the earliest offset when the group has none (default true). */
+  fromBeginning?: boolean;
+}
+
+export interface Subscription {
+  /** Stops fetching, waits for the batch in flight to finish and commit. */
+  stop(): Promise<void>;
+  /** Messages waiting in this subscription's partitions, as of the last fetch. */
+  lag(): number;
+}
+
+export interface Bus {
+  readonly kind: 'kafka' | 'inprocess';
+  /** Creates the topics that do not exist yet. */
+  ensureTopics(names: string[]): Promise<void>;
+  /** Resolves once every message is acknowledged (Kafka: by all in-sync replicas). */
+  publish<T>(topic: Topic<T>, messages: OutgoingMessage<T>[]): Promise<void>;
+  subscribe<T>(topic: Topic<T>, options: SubscribeOptions, handler: BatchHandler<T>): Promise<Subscription>;
+  close(): Promise<void>;
+}
+
+/** Raised by publish when the bus cannot take the messages now (broker down, queue closed). */
+export class BusUnavailableError extends Error {
+  override name = 'BusUnavailableError';
+}
+
+export type SignalTopic<S extends Signal> = Topic<SignalData[S]>;

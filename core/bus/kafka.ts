@@ -1,0 +1,180 @@
+/**
+ * The distributed mode's bus on Apache Kafka (kafkajs). Idempotent producer acknowledged by
+ * all in-sync replicas; one consumer group per stage; offsets committed only after the
+ * handler resolves; a failing handler is retried in place (in order) until it succeeds or the
+ * subscription stops, so nothing after it is committed past it.
+ */
+import { Kafka, logLevel, type Consumer, type KafkaConfig, type Producer, type SASLOptions } from 'kafkajs';
+import type { Bus, BatchHandler, IncomingMessage, OutgoingMessage, SubscribeOptions, Subscription, Topic } from './bus.ts';
+import { BusUnavailableError } from './bus.ts';
+import { log } from '../log.ts';
+
+export interface KafkaBusOptions {
+  brokers: string[];
+  clientId: string;
+  /** Partitions of topics this bus creates. */
+  partitions: number;
+  replicationFactor: number;
+  tls?: boolean;
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  /** Delay between attempts of a failing handler (default 1 s, doubling to 30 s). */
+  retryDelayMs?: number;
+  /** Partitions of one topic a consumer works on at once (default 1). */
+  partitionsConsumedConcurrently?: number;
+}
+
+export class KafkaBus implements Bus {
+  readonly kind = 'kafka' as const;
+  private readonly kafka: Kafka;
+  private producer?: Promise<Producer>;
+  private readonly consumers = new Set<Consumer>();
+
+  constructor(private readonly options: KafkaBusOptions) {
+    const config: KafkaConfig = {
+      clientId: options.clientId,
+      brokers: options.brokers,
+      ssl: options.tls,
+      sasl: options.sasl as SASLOptions | undefined,
+      logLevel: logLevel.WARN,
+      logCreator: () => ({ namespace, level, label, log: entry }) => {
+        // kafkajs entries never carry SASL secrets; pass on only the message and broker.
+        log(level <= logLevel.ERROR ? 'error' : 'warn', `kafka ${label} ${namespace}: ${entry.message}`, {
+          broker: entry.broker as string | undefined,
+        });
+      },
+      retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000 },
+    };
+    this.kafka = new Kafka(config);
+  }
+
+  async ensureTopics(names: string[]): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = [...new Set(names)].filter((n) => !existing.has(n));
+      if (missing.length === 0) return;
+      try {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((topic) => ({
+            topic,
+            numPartitions: this.options.partitions,
+            replicationFactor: this.options.replicationFactor,
+          })),
+        });
+      } catch (err) {
+        // Another process may have created them between list and create.
+        if (!/already exists/i.test(String((err as Error).message))) throw err;
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private getProducer(): Promise<Producer> {
+    this.producer ??= (async () => {
+      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      await producer.connect();
+      return producer;
+    })().catch((err) => {
+      this.producer = undefined;
+      throw err;
+    });
+    return this.producer;
+  }
+
+  async publish<T>(topic: Topic<T>, messages: OutgoingMessage<T>[]): Promise<void> {
+    if (messages.length === 0) return;
+    try {
+      const producer = await this.getProducer();
+      await producer.send({
+        topic: topic.name,
+        acks: -1,
+        messages: messages.map((m) => ({
+          key: m.key,
+          value: Buffer.from(topic.codec.encode(m.value)),
+          headers: m.headers,
+        })),
+      });
+    } catch (err) {
+      throw new BusUnavailableError(`kafka publish to ${topic.name} failed: ${(err as Error).message}`);
+    }
+  }
+
+  async subscribe<T>(topic: Topic<T>, options: SubscribeOptions, handler: BatchHandler<T>): Promise<Subscription> {
+    const consumer = this.kafka.consumer({ groupId: options.group, allowAutoTopicCreation: false });
+    this.consumers.add(consumer);
+    const lagByPartition = new Map<number, number>();
+    let stopping = false;
+    await consumer.connect();
+    await consumer.subscribe({ topic: topic.name, fromBeginning: options.fromBeginning ?? true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        if (batch.messages.length === 0) return;
+        const messages = batch.messages.map((m): IncomingMessage<T> => {
+          const position = {
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: m.offset,
+            key: m.key?.toString() ?? '',
+            headers: Object.fromEntries(
+              Object.entries(m.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v?.toString() ?? '')]),
+            ),
+          };
+          const raw = m.value ?? Buffer.alloc(0);
+          try {
+            return { ...position, ok: true, value: topic.codec.decode(raw) };
+          } catch (error) {
+            return { ...position, ok: false, raw, error: error as Error };
+          }
+        });
+        let delay = this.options.retryDelayMs ?? 1_000;
+        for (;;) {
+          if (!isRunning() || isStale()) return; // not committed: redelivered to whoever owns the partition
+          try {
+            await handler(messages);
+            break;
+          } catch (err) {
+            log('warn', `handler for ${topic.name}[${batch.partition}] failed, retrying`, { error: (err as Error).message, delayMs: delay });
+            await sleepWithHeartbeat(delay, heartbeat, () => stopping);
+            delay = Math.min(delay * 2, 30_000);
+          }
+        }
+        const next = (BigInt(batch.lastOffset()) + 1n).toString();
+        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+        lagByPartition.set(batch.partition, Math.max(0, Number(batch.offsetLag())));
+        await heartbeat();
+      },
+    });
+    return {
+      stop: async () => {
+        stopping = true;
+        await consumer.disconnect(); // waits for the running eachBatch to finish
+        this.consumers.delete(consumer);
+      },
+      lag: () => [...lagByPartition.values()].reduce((a, b) => a + b, 0),
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.consumers].map((c) => c.disconnect()));
+    this.consumers.clear();
+    if (this.producer) {
+      const producer = await this.producer.catch(() => undefined);
+      await producer?.disconnect();
+      this.producer = undefined;
+    }
+  }
+}
+
+async function sleepWithHeartbeat(ms: number, heartbeat: () => Promise<void>, stop: () => boolean): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until && !stop()) {
+    await new Promise((r) => setTimeout(r, Math.min(1_000, until - Date.now())));
+    await heartbeat().catch(() => undefined);
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The component API, as in the OTel Collector: each receiver, processor and exporter is a
+ * factory that validates its config block and creates the component. Built-in components
+ * and plugins (a local module or npm package exporting a factory) register the same way.
+ *
+ * Data moves one way: a receiver hands OTLP data to `next` (the bus), a processor turns one
+ * TracesData into another, an exporter writes what it is given and resolves once it is
+ * durable.
+ */
+import type { Signal, SignalData, TracesData } from './otlp/model.ts';
+import type { Fields } from './config/fields.ts';
+import type { MetricsRegistry } from './metrics.ts';
+
+export interface ComponentContext {
+  /** The component's id in the config, e.g. "otlp" or "redaction/strict". */
+  id: string;
+  /** Directory for the component's durable state (spool, offsets). */
+  dataDir: string;
+  /** Directory of the config file; relative paths in config resolve against it. */
+  configDir: string;
+  metrics: MetricsRegistry;
+}
+
+interface Factory<C> {
+  /** The type name that config ids start with ("otlp" for "otlp/secondary"). */
+  type: string;
+  /** Reads and validates the component's config block; throws ConfigError naming the key. */
+  parseConfig(fields: Fields): C;
+}
+
+// ── receivers ────────────────────────────────────────────────────────────────
+
+/** Where a receiver sends what it accepted; resolves once the bus has acknowledged it. */
+export type NextConsumers = { [S in Signal]?: (data: SignalData[S]) => Promise<void> };
+
+export interface Receiver {
+  start(): Promise<void>;
+  shutdown(): Promise<void>;
+  /** Addresses it listens on, e.g. { grpc: "127.0.0.1:4317" } (after start). */
+  endpoints?(): Record<string, string>;
+}
+
+export interface ReceiverFactory<C = unknown> extends Factory<C> {
+  kind: 'receiver';
+  signals: Signal[];
+  create(config: C, context: ComponentContext & { next: NextConsumers }): Receiver;
+}
+
+// ── processors ───────────────────────────────────────────────────────────────
+
+export interface ProcessorContext extends ComponentContext {
+  /**
+   * Replays what this processor published recently (its output topic, newest last), so a
+   * stateful processor can rebuild its state after a restart. Empty in embedded mode.
+   */
+  recentOutput(): AsyncIterable<TracesData>;
+}
+
+export interface Processor {
+  /** Optional warm-up before the first message (e.g. rebuild state from recentOutput). */
+  start?(): Promise<void>;
+  /**
+   * Turns one bus message (the spans of one trace) into what goes to the next stage; may
+   * return no spans. Throwing sends the message to the dead-letter topic with the error.
+   */
+  processTraces(data: TracesData): TracesData | Promise<TracesData>;
+  shutdown?(): Promise<void>;
+}
+
+export interface ProcessorFactory<C = unknown> extends Factory<C> {
+  kind: 'processor';
+  create(config: C, context: ProcessorContext): Processor;
+}
+
+// ── exporters ────────────────────────────────────────────────────────────────
+
+/** One bus message handed to an exporter, with where it came from. */
+export interface Delivery<T> {
+  value: T;
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export interface ExporterContext extends ComponentContext {
+  /**
+   * True when deliveries come from a durable log (Kafka): after a restart the same offsets
+   * are delivered again, and the exporter must not write them twice.
+   */
+  durableBus: boolean;
+}
+
+export interface Exporter {
+  start(): Promise<void>;
+  /** Resolves once the data is durable in the sink (or its spool); rejects to be retried. */
+  export<S extends Signal>(signal: S, deliveries: Delivery<SignalData[S]>[]): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export interface ExporterFactory<C = unknown> extends Factory<C> {
+  kind: 'exporter';
+  signals: Signal[];
+  create(config: C, context: ExporterContext): Exporter;
+}
+
+export type ComponentFactory = ReceiverFactory | ProcessorFactory | ExporterFactory;
