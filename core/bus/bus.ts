@@ -63,6 +63,12 @@ export interface Bus {
   /** Resolves once every message is acknowledged (Kafka: by all in-sync replicas). */
   publish<T>(topic: Topic<T>, messages: OutgoingMessage<T>[]): Promise<void>;
   subscribe<T>(topic: Topic<T>, options: SubscribeOptions, handler: BatchHandler<T>): Promise<Subscription>;
+  /**
+   * Reads back what was published to a topic in the last `sinceMs` (all partitions, oldest
+   * first) without joining any group: how a restarted stateful processor rebuilds its state.
+   * Absent on buses that keep nothing across restarts.
+   */
+  replay?<T>(topic: Topic<T>, sinceMs: number): AsyncIterable<T>;
   close(): Promise<void>;
 }
 
