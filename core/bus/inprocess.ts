@@ -1,10 +1,16 @@
 /**
  * The embedded mode's bus: one bounded in-memory queue per (topic, group). Values pass as
- * objects (no encoding), a publisher waits while a queue is full, and a batch whose
- * handler throws is delivered again after a backoff, as Kafka would after a restart.
+ * objects (no encoding); a publisher waits while a queue is full; a batch whose handler
+ * throws is delivered again after a backoff, as Kafka would after a restart.
+ *
+ * Like a Kafka consumer group, a queue outlives its subscription: a group that stops keeps
+ * its undelivered messages (and its backpressure) until it subscribes again, and messages
+ * published before any group subscribed wait for the first group that does.
+ * Stop a topic's publishers before its consumers, or close the bus, to end a pipeline.
  */
 import type { Bus, BatchHandler, IncomingMessage, OutgoingMessage, SubscribeOptions, Subscription, Topic } from './bus.ts';
 import { BusUnavailableError } from './bus.ts';
+import { log } from '../log.ts';
 
 export interface InProcessBusOptions {
   /** Messages a queue holds before publishers wait (default 10,000). */
@@ -17,19 +23,27 @@ export interface InProcessBusOptions {
 
 interface Queue {
   messages: IncomingMessage<unknown>[];
+  subscribed: boolean;
   wakeConsumer?: () => void;
   wakeProducers: (() => void)[];
 }
+
+interface TopicState {
+  nextOffset: number;
+  groups: Map<string, Queue>;
+  /** Messages published while no group existed: the first group to subscribe takes them. */
+  unclaimed: Queue;
+}
+
+const newQueue = (): Queue => ({ messages: [], subscribed: false, wakeProducers: [] });
 
 export class InProcessBus implements Bus {
   readonly kind = 'inprocess' as const;
   private readonly capacity: number;
   private readonly maxBatch: number;
   private readonly retryDelayMs: number;
-  /** topic -> group -> queue; messages published before any group subscribes wait in `pending`. */
-  private readonly queues = new Map<string, Map<string, Queue>>();
-  private readonly pending = new Map<string, IncomingMessage<unknown>[]>();
-  private readonly offsets = new Map<string, number>();
+  private readonly topics = new Map<string, TopicState>();
+  private readonly subscriptions = new Set<Subscription>();
   private closed = false;
 
   constructor(options: InProcessBusOptions = {}) {
@@ -40,81 +54,100 @@ export class InProcessBus implements Bus {
 
   async ensureTopics(): Promise<void> {}
 
+  private topic(name: string): TopicState {
+    let state = this.topics.get(name);
+    if (!state) this.topics.set(name, (state = { nextOffset: 0, groups: new Map(), unclaimed: newQueue() }));
+    return state;
+  }
+
   async publish<T>(topic: Topic<T>, messages: OutgoingMessage<T>[]): Promise<void> {
     if (this.closed) throw new BusUnavailableError('in-process bus is closed');
-    const groups = this.queues.get(topic.name);
-    let offset = this.offsets.get(topic.name) ?? 0;
-    const incoming = messages.map((m): IncomingMessage<unknown> => ({
-      ok: true,
-      topic: topic.name,
-      partition: 0,
-      offset: String(offset++),
-      key: m.key,
-      headers: m.headers ?? {},
-      value: m.value,
-    }));
-    this.offsets.set(topic.name, offset);
-    if (!groups || groups.size === 0) {
-      const list = this.pending.get(topic.name) ?? [];
-      list.push(...incoming);
-      this.pending.set(topic.name, list);
-      return;
-    }
-    for (const queue of groups.values()) {
+    if (messages.length === 0) return;
+    const state = this.topic(topic.name);
+    const first = state.nextOffset;
+    state.nextOffset += messages.length;
+    const queues = state.groups.size > 0 ? [...state.groups.values()] : [state.unclaimed];
+    for (const [i, queue] of queues.entries()) {
       while (queue.messages.length >= this.capacity && !this.closed) {
         await new Promise<void>((resolve) => queue.wakeProducers.push(resolve));
       }
-      queue.messages.push(...incoming);
+      if (this.closed) throw new BusUnavailableError('in-process bus is closed');
+      // Each group gets its own copy, so a consumer that modifies a value cannot change
+      // what another group sees; a single group (the usual case) shares the publisher's.
+      const copy = i > 0;
+      queue.messages.push(
+        ...messages.map((m, j): IncomingMessage<unknown> => ({
+          ok: true,
+          topic: topic.name,
+          partition: 0,
+          offset: String(first + j),
+          key: m.key,
+          headers: { ...m.headers },
+          value: copy ? structuredClone(m.value) : m.value,
+        })),
+      );
       queue.wakeConsumer?.();
     }
   }
 
   async subscribe<T>(topic: Topic<T>, options: SubscribeOptions, handler: BatchHandler<T>): Promise<Subscription> {
-    let groups = this.queues.get(topic.name);
-    if (!groups) this.queues.set(topic.name, (groups = new Map()));
-    if (groups.has(options.group)) throw new Error(`group ${options.group} already consumes ${topic.name} in this process`);
-    const queue: Queue = { messages: this.pending.get(topic.name) ?? [], wakeProducers: [] };
-    this.pending.delete(topic.name);
-    groups.set(options.group, queue);
+    if (this.closed) throw new BusUnavailableError('in-process bus is closed');
+    const state = this.topic(topic.name);
+    let queue = state.groups.get(options.group);
+    if (queue?.subscribed) throw new Error(`group ${options.group} already consumes ${topic.name} in this process`);
+    if (!queue) {
+      queue = state.groups.size === 0 ? state.unclaimed : newQueue();
+      if (queue === state.unclaimed) state.unclaimed = newQueue();
+      state.groups.set(options.group, queue);
+    }
+    const q = queue;
+    q.subscribed = true;
 
     let running = true;
     const loop = (async () => {
       while (running) {
-        if (queue.messages.length === 0) {
-          await new Promise<void>((resolve) => (queue.wakeConsumer = resolve));
-          queue.wakeConsumer = undefined;
+        if (q.messages.length === 0) {
+          await new Promise<void>((resolve) => (q.wakeConsumer = resolve));
+          q.wakeConsumer = undefined;
           continue;
         }
-        const batch = queue.messages.slice(0, this.maxBatch) as IncomingMessage<T>[];
+        const batch = q.messages.slice(0, this.maxBatch) as IncomingMessage<T>[];
         try {
           await handler(batch);
-          queue.messages.splice(0, batch.length);
-          for (const wake of queue.wakeProducers.splice(0)) wake();
-        } catch {
+          q.messages.splice(0, batch.length);
+          for (const wake of q.wakeProducers.splice(0)) wake();
+        } catch (err) {
+          log('warn', `handler for ${topic.name} (group ${options.group}) failed, retrying`, {
+            error: (err as Error).message,
+            delayMs: this.retryDelayMs,
+          });
           if (running) await new Promise((r) => setTimeout(r, this.retryDelayMs));
         }
       }
     })();
 
-    return {
+    const subscription: Subscription = {
       stop: async () => {
         running = false;
-        queue.wakeConsumer?.();
+        q.wakeConsumer?.();
         await loop;
-        groups!.delete(options.group);
-        for (const wake of queue.wakeProducers.splice(0)) wake();
+        q.subscribed = false;
+        this.subscriptions.delete(subscription);
       },
-      lag: () => queue.messages.length,
+      lag: () => q.messages.length,
     };
+    this.subscriptions.add(subscription);
+    return subscription;
   }
 
+  /** Fails waiting and later publishes, and stops every subscription (after its batch in flight). */
   async close(): Promise<void> {
     this.closed = true;
-    for (const groups of this.queues.values()) {
-      for (const q of groups.values()) {
-        q.wakeConsumer?.();
+    for (const state of this.topics.values()) {
+      for (const q of [...state.groups.values(), state.unclaimed]) {
         for (const wake of q.wakeProducers.splice(0)) wake();
       }
     }
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
   }
 }

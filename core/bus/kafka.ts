@@ -4,7 +4,7 @@
  * handler resolves; a failing handler is retried in place (in order) until it succeeds or the
  * subscription stops, so nothing after it is committed past it.
  */
-import { Kafka, logLevel, type Consumer, type KafkaConfig, type Producer, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type KafkaConfig, type KafkaMessage, type Producer, type SASLOptions } from 'kafkajs';
 import type { Bus, BatchHandler, IncomingMessage, OutgoingMessage, SubscribeOptions, Subscription, Topic } from './bus.ts';
 import { BusUnavailableError } from './bus.ts';
 import { log } from '../log.ts';
@@ -21,6 +21,11 @@ export interface KafkaBusOptions {
   retryDelayMs?: number;
   /** Partitions of one topic a consumer works on at once (default 1). */
   partitionsConsumedConcurrently?: number;
+  /**
+   * How long the group waits for a silent consumer (a killed worker) before giving its
+   * partitions to another (default 30 s; the broker bounds it by group.min.session.timeout.ms).
+   */
+  sessionTimeoutMs?: number;
 }
 
 export class KafkaBus implements Bus {
@@ -51,8 +56,11 @@ export class KafkaBus implements Bus {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const existing = new Set(await admin.listTopics());
-      const missing = [...new Set(names)].filter((n) => !existing.has(n));
+      const missingFrom = async (wanted: string[]) => {
+        const existing = new Set(await admin.listTopics());
+        return wanted.filter((n) => !existing.has(n));
+      };
+      const missing = await missingFrom([...new Set(names)]);
       if (missing.length === 0) return;
       try {
         await admin.createTopics({
@@ -64,8 +72,8 @@ export class KafkaBus implements Bus {
           })),
         });
       } catch (err) {
-        // Another process may have created them between list and create.
-        if (!/already exists/i.test(String((err as Error).message))) throw err;
+        // Another process may have created some of them between list and create.
+        if ((await missingFrom(missing)).length > 0) throw err;
       }
     } finally {
       await admin.disconnect();
@@ -86,70 +94,68 @@ export class KafkaBus implements Bus {
 
   async publish<T>(topic: Topic<T>, messages: OutgoingMessage<T>[]): Promise<void> {
     if (messages.length === 0) return;
+    // Encoding errors are the caller's (bad value), not the bus being unavailable.
+    const records = messages.map((m) => ({ key: m.key, value: Buffer.from(topic.codec.encode(m.value)), headers: m.headers }));
     try {
       const producer = await this.getProducer();
-      await producer.send({
-        topic: topic.name,
-        acks: -1,
-        messages: messages.map((m) => ({
-          key: m.key,
-          value: Buffer.from(topic.codec.encode(m.value)),
-          headers: m.headers,
-        })),
-      });
+      await producer.send({ topic: topic.name, acks: -1, messages: records });
     } catch (err) {
       throw new BusUnavailableError(`kafka publish to ${topic.name} failed: ${(err as Error).message}`);
     }
   }
 
   async subscribe<T>(topic: Topic<T>, options: SubscribeOptions, handler: BatchHandler<T>): Promise<Subscription> {
-    const consumer = this.kafka.consumer({ groupId: options.group, allowAutoTopicCreation: false });
-    this.consumers.add(consumer);
-    const lagByPartition = new Map<number, number>();
-    let stopping = false;
-    await consumer.connect();
-    await consumer.subscribe({ topic: topic.name, fromBeginning: options.fromBeginning ?? true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
-        if (batch.messages.length === 0) return;
-        const messages = batch.messages.map((m): IncomingMessage<T> => {
-          const position = {
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: m.offset,
-            key: m.key?.toString() ?? '',
-            headers: Object.fromEntries(
-              Object.entries(m.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v?.toString() ?? '')]),
-            ),
-          };
-          const raw = m.value ?? Buffer.alloc(0);
-          try {
-            return { ...position, ok: true, value: topic.codec.decode(raw) };
-          } catch (error) {
-            return { ...position, ok: false, raw, error: error as Error };
-          }
-        });
-        let delay = this.options.retryDelayMs ?? 1_000;
-        for (;;) {
-          if (!isRunning() || isStale()) return; // not committed: redelivered to whoever owns the partition
-          try {
-            await handler(messages);
-            break;
-          } catch (err) {
-            log('warn', `handler for ${topic.name}[${batch.partition}] failed, retrying`, { error: (err as Error).message, delayMs: delay });
-            await sleepWithHeartbeat(delay, heartbeat, () => stopping);
-            delay = Math.min(delay * 2, 30_000);
-          }
-        }
-        const next = (BigInt(batch.lastOffset()) + 1n).toString();
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
-        lagByPartition.set(batch.partition, Math.max(0, Number(batch.offsetLag())));
-        await heartbeat();
-      },
+    const sessionTimeout = this.options.sessionTimeoutMs ?? 30_000;
+    const consumer = this.kafka.consumer({
+      groupId: options.group,
+      allowAutoTopicCreation: false,
+      sessionTimeout,
+      heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
     });
+    const lagByPartition = new Map<number, number>();
+    // Partitions given to another member in a rebalance no longer count in this one's lag.
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const assigned = new Set(payload.memberAssignment[topic.name] ?? []);
+      for (const partition of lagByPartition.keys()) if (!assigned.has(partition)) lagByPartition.delete(partition);
+    });
+    let stopping = false;
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic: topic.name, fromBeginning: options.fromBeginning ?? true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary }) => {
+          if (batch.messages.length === 0) return;
+          lagByPartition.set(batch.partition, Math.max(0, Number(batch.offsetLagLow()) + 1));
+          const messages = batch.messages.map((m) => toIncoming(topic, batch.topic, batch.partition, m));
+          let delay = this.options.retryDelayMs ?? 1_000;
+          for (;;) {
+            if (!isRunning() || isStale()) return; // not committed: redelivered to whoever owns the partition
+            try {
+              await handler(messages);
+              break;
+            } catch (err) {
+              log('warn', `handler for ${topic.name}[${batch.partition}] failed, retrying`, { error: (err as Error).message, delayMs: delay });
+              // A heartbeat that fails (the group is rebalancing) ends the batch uncommitted.
+              await sleepWithHeartbeat(delay, heartbeat, () => stopping);
+              delay = Math.min(delay * 2, 30_000);
+            }
+          }
+          // Resolving moves this consumer's fetch position; committing moves the group's.
+          resolveOffset(batch.lastOffset());
+          const next = (BigInt(batch.lastOffset()) + 1n).toString();
+          await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
+          lagByPartition.set(batch.partition, Math.max(0, Number(batch.offsetLag())));
+          await heartbeat();
+        },
+      });
+    } catch (err) {
+      await consumer.disconnect().catch(() => undefined);
+      throw new BusUnavailableError(`kafka subscribe to ${topic.name} failed: ${(err as Error).message}`);
+    }
+    this.consumers.add(consumer);
     return {
       stop: async () => {
         stopping = true;
@@ -171,10 +177,28 @@ export class KafkaBus implements Bus {
   }
 }
 
+function toIncoming<T>(topic: Topic<T>, topicName: string, partition: number, m: KafkaMessage): IncomingMessage<T> {
+  const position = {
+    topic: topicName,
+    partition,
+    offset: m.offset,
+    key: m.key?.toString() ?? '',
+    headers: Object.fromEntries(
+      Object.entries(m.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v?.toString() ?? '')]),
+    ),
+  };
+  const raw = m.value ?? Buffer.alloc(0);
+  try {
+    return { ...position, ok: true, value: topic.codec.decode(raw) };
+  } catch (error) {
+    return { ...position, ok: false, raw, error: error instanceof Error ? error : new Error(String(error)) };
+  }
+}
+
 async function sleepWithHeartbeat(ms: number, heartbeat: () => Promise<void>, stop: () => boolean): Promise<void> {
   const until = Date.now() + ms;
   while (Date.now() < until && !stop()) {
     await new Promise((r) => setTimeout(r, Math.min(1_000, until - Date.now())));
-    await heartbeat().catch(() => undefined);
+    await heartbeat();
   }
 }
