@@ -1,0 +1,20 @@
+/** A failed OTLP/HTTP request: the status to answer with and the message for the client. */
+import type { OutgoingHttpHeaders } from 'node:http';
+import { RpcCode } from './responses.ts';
+
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(
+    readonly status: number,
+    /** The google.rpc.Code written into the Status body. */
+    readonly rpcCode: number,
+    message: string,
+    readonly headers: OutgoingHttpHeaders = {},
+  ) {
+    super(message);
+  }
+}
+
+export const tooLarge = (what: string, limit: number) =>
+  // Stop reading what is left of a body this large: close the connection after answering.
+  new HttpError(413, RpcCode.RESOURCE_EXHAUSTED, `${what} exceeds the limit of ${limit} bytes (max_request_body_size)`, { connection: 'close' });
