@@ -9,7 +9,14 @@
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../core/config/fields.ts';
-import { loadServiceConfig, runEmbedded, runExporterRole, runReceiverRole, runWorkerRole, type RunningService } from '../service/service.ts';
+import {
+  loadServiceConfig,
+  runEmbedded,
+  runExporterRole,
+  runReceiverRole,
+  runWorkerRole,
+  type RunningService,
+} from '../service/service.ts';
 import { startSelfTelemetry, stopSelfTelemetry } from '../service/self-telemetry.ts';
 import { printUpBanner, prepareIngestToken } from './up.ts';
 

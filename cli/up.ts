@@ -17,7 +17,10 @@ function tokenFile(): string {
 export async function prepareIngestToken(): Promise<string | undefined> {
   if (process.env.AGENTOTEL_INGEST_TOKEN) return undefined;
   const file = tokenFile();
-  let token = await readFile(file, 'utf8').then((t) => t.trim(), () => '');
+  let token = await readFile(file, 'utf8').then(
+    (t) => t.trim(),
+    () => '',
+  );
   if (!token) {
     token = randomBytes(24).toString('base64url');
     await mkdir(path.dirname(file), { recursive: true });

@@ -93,7 +93,8 @@ export function parseServiceConfig(raw: Record<string, unknown>, lookup: Factory
     p.done();
     if (receivers.length === 0) p.fail('receivers', 'a pipeline needs at least one receiver');
     if (exporters.length === 0) p.fail('exporters', 'a pipeline needs at least one exporter');
-    if (signal !== 'traces' && processors.length > 0) p.fail('processors', `processors work on traces; the ${signal} pipeline cannot have any`);
+    if (signal !== 'traces' && processors.length > 0)
+      p.fail('processors', `processors work on traces; the ${signal} pipeline cannot have any`);
     receivers.forEach((r, i) => {
       if (!r.factory.signals.includes(signal)) p.fail(`receivers[${i}]`, `receiver "${r.id}" does not receive ${signal}`);
     });
@@ -139,7 +140,9 @@ function parseBus(f: Fields): BusConfig {
   const k = f.object('kafka');
   const brokers = k.stringList('brokers', ['127.0.0.1:9092']);
   const sasl = k.object('sasl');
-  const mechanism = sasl.has('mechanism') ? sasl.oneOf('mechanism', ['plain', 'scram-sha-256', 'scram-sha-512'] as const, 'plain') : undefined;
+  const mechanism = sasl.has('mechanism')
+    ? sasl.oneOf('mechanism', ['plain', 'scram-sha-256', 'scram-sha-512'] as const, 'plain')
+    : undefined;
   const kafka: KafkaBusOptions = {
     brokers,
     clientId: k.string('client_id', 'agentotel'),

@@ -36,7 +36,11 @@ export interface DeadLetterSink {
 export function busDeadLetters(bus: Bus, prefix: string): DeadLetterSink {
   const topic = deadLetterTopic(prefix);
   return {
-    send: (letters) => bus.publish(topic, letters.map((l) => ({ key: l.key, value: l.raw, headers: l.headers }))),
+    send: (letters) =>
+      bus.publish(
+        topic,
+        letters.map((l) => ({ key: l.key, value: l.raw, headers: l.headers })),
+      ),
   };
 }
 
@@ -47,7 +51,12 @@ export function fileDeadLetters(dataDir: string): DeadLetterSink {
       if (letters.length === 0) return;
       await mkdir(dir, { recursive: true });
       const lines = letters.map((l) =>
-        JSON.stringify({ time: new Date().toISOString(), key: l.key, headers: l.headers, value_base64: Buffer.from(l.raw).toString('base64') }),
+        JSON.stringify({
+          time: new Date().toISOString(),
+          key: l.key,
+          headers: l.headers,
+          value_base64: Buffer.from(l.raw).toString('base64'),
+        }),
       );
       await appendFile(path.join(dir, `${new Date().toISOString().slice(0, 10)}.jsonl`), lines.join('\n') + '\n');
     },

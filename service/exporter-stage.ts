@@ -24,19 +24,20 @@ export async function runExporterStage<S extends Signal>(
   const latency = metrics.histogram('agentotel_exporter_batch_duration_seconds', 'Time until a batch is durable in the sink');
   const subscription: Subscription = await bus.subscribe(topic, { group }, (batch) =>
     inSpan(`export ${exporterId}`, { 'messaging.batch.message_count': batch.length }, async () => {
-    const started = performance.now();
-    const deliveries: Delivery<SignalData[S]>[] = [];
-    for (const m of batch) {
-      if (m.ok) deliveries.push({ value: m.value, topic: m.topic, partition: m.partition, offset: m.offset });
-      else {
-        log('warn', `undecodable message on ${m.topic}; sent to dead letters`, { error: m.error.message, offset: m.offset });
-        await deadLetters.send([deadLetterFor(m, exporterId, m.error, m.raw)]);
+      const started = performance.now();
+      const deliveries: Delivery<SignalData[S]>[] = [];
+      for (const m of batch) {
+        if (m.ok) deliveries.push({ value: m.value, topic: m.topic, partition: m.partition, offset: m.offset });
+        else {
+          log('warn', `undecodable message on ${m.topic}; sent to dead letters`, { error: m.error.message, offset: m.offset });
+          await deadLetters.send([deadLetterFor(m, exporterId, m.error, m.raw)]);
+        }
       }
-    }
-    if (deliveries.length > 0) await exporter.export(signal, deliveries);
-    consumed.inc(labels, batch.length);
-    latency.observe(labels, (performance.now() - started) / 1_000);
-  }));
+      if (deliveries.length > 0) await exporter.export(signal, deliveries);
+      consumed.inc(labels, batch.length);
+      latency.observe(labels, (performance.now() - started) / 1_000);
+    }),
+  );
   metrics.gauge('agentotel_exporter_lag_messages', 'Messages waiting for an exporter').track(labels, () => subscription.lag());
   return { lag: () => subscription.lag(), stop: () => subscription.stop() };
 }

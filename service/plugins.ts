@@ -37,7 +37,10 @@ export async function loadPlugins(specs: unknown, configDir: string): Promise<Co
     }
     const factory = mod.factory ?? mod.default;
     if (!isFactory(factory)) {
-      throw new ConfigError(`plugins[${i}]`, `"${spec}" exports no component factory (export "factory" or a default with kind, type, parseConfig, create)`);
+      throw new ConfigError(
+        `plugins[${i}]`,
+        `"${spec}" exports no component factory (export "factory" or a default with kind, type, parseConfig, create)`,
+      );
     }
     factories.push(factory);
   }

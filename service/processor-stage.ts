@@ -36,31 +36,32 @@ export async function runProcessorStage(
   await processor.start?.();
   const subscription: Subscription = await bus.subscribe(stage.input, { group: stage.group }, (batch) =>
     inSpan(`process ${name}`, { 'messaging.batch.message_count': batch.length }, async () => {
-    const started = performance.now();
-    const out: OutgoingMessage<TracesData>[] = [];
-    const dead: DeadLetter[] = [];
-    for (const m of batch) {
-      if (!m.ok) {
-        dead.push(deadLetterFor(m, name, m.error, m.raw));
-        continue;
+      const started = performance.now();
+      const out: OutgoingMessage<TracesData>[] = [];
+      const dead: DeadLetter[] = [];
+      for (const m of batch) {
+        if (!m.ok) {
+          dead.push(deadLetterFor(m, name, m.error, m.raw));
+          continue;
+        }
+        consumedSpans.inc(labels, countSpans(m.value));
+        try {
+          const result = await processor.processTraces(m.value);
+          const n = countSpans(result);
+          if (n > 0) out.push({ key: m.key, value: result, headers: m.headers });
+          produced.inc(labels, n);
+        } catch (err) {
+          log('warn', `processor ${name} rejected a message; sent to dead letters`, { error: (err as Error).message, offset: m.offset });
+          dead.push(deadLetterFor(m, name, err as Error, stage.input.codec.encode(m.value)));
+        }
       }
-      consumedSpans.inc(labels, countSpans(m.value));
-      try {
-        const result = await processor.processTraces(m.value);
-        const n = countSpans(result);
-        if (n > 0) out.push({ key: m.key, value: result, headers: m.headers });
-        produced.inc(labels, n);
-      } catch (err) {
-        log('warn', `processor ${name} rejected a message; sent to dead letters`, { error: (err as Error).message, offset: m.offset });
-        dead.push(deadLetterFor(m, name, err as Error, stage.input.codec.encode(m.value)));
-      }
-    }
-    await bus.publish(stage.output, out);
-    await deadLetters.send(dead);
-    consumed.inc(labels, batch.length);
-    failed.inc(labels, dead.length);
-    latency.observe(labels, (performance.now() - started) / 1_000);
-  }));
+      await bus.publish(stage.output, out);
+      await deadLetters.send(dead);
+      consumed.inc(labels, batch.length);
+      failed.inc(labels, dead.length);
+      latency.observe(labels, (performance.now() - started) / 1_000);
+    }),
+  );
   metrics.gauge('agentotel_worker_lag_messages', 'Messages waiting in the input topic').track(labels, () => subscription.lag());
 
   return {

@@ -17,7 +17,10 @@ import { componentContext } from './context.ts';
 
 function resourceKey(resource: Resource | undefined): string {
   const attrs = attributesToMap(resource?.attributes);
-  return createHash('sha1').update(JSON.stringify(Object.entries(attrs).sort())).digest('hex').slice(0, 16);
+  return createHash('sha1')
+    .update(JSON.stringify(Object.entries(attrs).sort()))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 function messagesFor<S extends Signal>(signal: S, data: SignalData[S]): OutgoingMessage<SignalData[S]>[] {
@@ -26,9 +29,15 @@ function messagesFor<S extends Signal>(signal: S, data: SignalData[S]): Outgoing
   }
   // Logs and metrics: one message per resource, keyed by it (the Collector's partition_*_by_resource_attributes).
   if (signal === 'logs') {
-    return ((data as LogsData).resourceLogs ?? []).map((rl) => ({ key: resourceKey(rl.resource), value: { resourceLogs: [rl] } as SignalData[S] }));
+    return ((data as LogsData).resourceLogs ?? []).map((rl) => ({
+      key: resourceKey(rl.resource),
+      value: { resourceLogs: [rl] } as SignalData[S],
+    }));
   }
-  return ((data as MetricsData).resourceMetrics ?? []).map((rm) => ({ key: resourceKey(rm.resource), value: { resourceMetrics: [rm] } as SignalData[S] }));
+  return ((data as MetricsData).resourceMetrics ?? []).map((rm) => ({
+    key: resourceKey(rm.resource),
+    value: { resourceMetrics: [rm] } as SignalData[S],
+  }));
 }
 
 export interface ReceiverHost {

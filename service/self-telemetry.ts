@@ -14,7 +14,11 @@ let sdk: NodeSDK | undefined;
 export function startSelfTelemetry(role: string, endpoint: string | undefined): void {
   if (sdk) return;
   sdk = new NodeSDK({
-    resource: resourceFromAttributes({ 'service.name': 'agentotel', 'agentotel.role': role, 'service.instance.id': `${role}-${process.pid}` }),
+    resource: resourceFromAttributes({
+      'service.name': 'agentotel',
+      'agentotel.role': role,
+      'service.instance.id': `${role}-${process.pid}`,
+    }),
     traceExporter: endpoint ? new OTLPTraceExporter({ url: endpoint }) : undefined,
     instrumentations: [],
   });

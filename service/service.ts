@@ -83,7 +83,9 @@ async function startExporters(
         exporters.set(e.id, exporter);
       }
       const topic = exportTopic(config.bus.topicPrefix, p);
-      stages.push(await runExporterStage(bus, p.signal, topic, exporterGroup(config.bus.topicPrefix, p, e.id), e.id, exporter, deadLetters, metrics));
+      stages.push(
+        await runExporterStage(bus, p.signal, topic, exporterGroup(config.bus.topicPrefix, p, e.id), e.id, exporter, deadLetters, metrics),
+      );
     }
   }
   if (only && exporters.size === 0) throw new Error(`no pipeline has an exporter "${only}"`);
@@ -97,7 +99,11 @@ async function withTelemetry(
   parts: { endpoints?: Record<string, string>; stop: () => Promise<void> },
 ): Promise<RunningService> {
   let ready = false;
-  const server: TelemetryServer = await startTelemetryServer(options.telemetryAddress ?? config.telemetry.metricsAddress, metrics, () => ready);
+  const server: TelemetryServer = await startTelemetryServer(
+    options.telemetryAddress ?? config.telemetry.metricsAddress,
+    metrics,
+    () => ready,
+  );
   ready = true;
   return {
     endpoints: { ...parts.endpoints, telemetry: server.address },
@@ -167,7 +173,11 @@ export async function runReceiverRole(config: ServiceConfig, options: RunOptions
 }
 
 /** Distributed mode: one processor as its own consumer group. */
-export async function runWorkerRole(config: ServiceConfig, processorId: string, options: RunOptions & { pipeline?: string } = {}): Promise<RunningService> {
+export async function runWorkerRole(
+  config: ServiceConfig,
+  processorId: string,
+  options: RunOptions & { pipeline?: string } = {},
+): Promise<RunningService> {
   setLogLevel(config.telemetry.logLevel);
   const metrics = new MetricsRegistry();
   const stage = findProcessorStage(config, processorId, options.pipeline);
@@ -184,7 +194,11 @@ export async function runWorkerRole(config: ServiceConfig, processorId: string, 
 }
 
 /** Distributed mode: exporters (all, or one by id) reading the pipelines' last topics. */
-export async function runExporterRole(config: ServiceConfig, exporterId: string | undefined, options: RunOptions = {}): Promise<RunningService> {
+export async function runExporterRole(
+  config: ServiceConfig,
+  exporterId: string | undefined,
+  options: RunOptions = {},
+): Promise<RunningService> {
   setLogLevel(config.telemetry.logLevel);
   const metrics = new MetricsRegistry();
   const bus = kafkaBus(config, `exporter-${(exporterId ?? 'all').replace(/\//g, '-')}`);
