@@ -56,3 +56,27 @@ export function splitByTrace(data: TracesData): Map<string, TracesData> {
   }
   return out;
 }
+
+/**
+ * A copy of the message with every resource and span replaced by what the callbacks return;
+ * the input is left untouched (a bus redelivers the same object after a failed batch). Each
+ * distinct resource is mapped once and the span callback gets the mapped one.
+ */
+export function mapTraces(
+  data: TracesData,
+  mapSpan: (span: Span, resource: Resource | undefined) => Span,
+  mapResource: (resource: Resource | undefined) => Resource | undefined = (r) => r,
+): TracesData {
+  const resources = new Map<Resource | undefined, Resource | undefined>();
+  return {
+    resourceSpans: (data.resourceSpans ?? []).map((rs) => {
+      if (!resources.has(rs.resource)) resources.set(rs.resource, mapResource(rs.resource));
+      const resource = resources.get(rs.resource);
+      return {
+        ...rs,
+        resource,
+        scopeSpans: (rs.scopeSpans ?? []).map((ss) => ({ ...ss, spans: (ss.spans ?? []).map((span) => mapSpan(span, resource)) })),
+      };
+    }),
+  };
+}
