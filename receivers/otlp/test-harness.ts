@@ -3,7 +3,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { NextConsumers } from '../../core/component.ts';
 import { Fields } from '../../core/config/fields.ts';
 import { MetricsRegistry } from '../../core/metrics.ts';
-import type { Signal, SignalData } from '../../core/otlp/model.ts';
+import { spanIdFor, traceIdFor } from '../../core/ids.ts';
+import type { LogsData, MetricsData, Signal, SignalData, Span, TracesData } from '../../core/otlp/model.ts';
 import { otlpReceiverFactory } from './index.ts';
 import { exportServiceDefinition } from './grpc-server.ts';
 
@@ -89,4 +90,62 @@ export function grpcExport(
       },
     );
   });
+}
+
+/** A traces request with `n` valid spans in one resource and scope; `ids` overrides per span. */
+export function tracesRequest(n: number, ids: Partial<Pick<Span, 'traceId' | 'spanId' | 'parentSpanId'>>[] = []): TracesData {
+  const spans: Span[] = Array.from({ length: n }, (_, i) => ({
+    traceId: traceIdFor('test', 'session-1'),
+    spanId: spanIdFor(traceIdFor('test', 'session-1'), 'test', String(i)),
+    name: `span ${i}`,
+    kind: 1,
+    startTimeUnixNano: String(1_700_000_000_000_000_000n + BigInt(i)),
+    endTimeUnixNano: String(1_700_000_000_000_000_500n + BigInt(i)),
+    attributes: [{ key: 'i', value: { intValue: String(i) } }],
+    ...ids[i],
+  }));
+  return {
+    resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'raw' } }] }, scopeSpans: [{ scope: { name: 'raw' }, spans }] }],
+  };
+}
+
+export function logsRequest(n: number): LogsData {
+  return {
+    resourceLogs: [{
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'raw' } }] },
+      scopeLogs: [{
+        scope: { name: 'raw' },
+        logRecords: Array.from({ length: n }, (_, i) => ({
+          timeUnixNano: String(1_700_000_000_000_000_000n + BigInt(i)),
+          severityNumber: 9,
+          body: { stringValue: `event ${i}` },
+          attributes: [{ key: 'event.name', value: { stringValue: 'api_request' } }],
+        })),
+      }],
+    }],
+  };
+}
+
+export function metricsRequest(n: number): MetricsData {
+  return {
+    resourceMetrics: [{
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'raw' } }] },
+      scopeMetrics: [{
+        scope: { name: 'raw' },
+        metrics: [{
+          name: 'claude_code.token.usage',
+          unit: 'tokens',
+          sum: {
+            aggregationTemporality: 1,
+            isMonotonic: true,
+            dataPoints: Array.from({ length: n }, (_, i) => ({
+              timeUnixNano: String(1_700_000_000_000_000_000n + BigInt(i)),
+              asDouble: i * 10.5,
+              attributes: [{ key: 'type', value: { stringValue: i % 2 ? 'input' : 'output' } }],
+            })),
+          },
+        }],
+      }],
+    }],
+  };
 }
