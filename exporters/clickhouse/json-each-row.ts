@@ -14,18 +14,37 @@ function number(n: number): string {
 }
 
 function value(v: ColumnValue): string {
-  if (typeof v === 'bigint') return v.toString();
-  if (typeof v === 'number') return number(v);
-  if (Array.isArray(v)) return `[${v.map(value).join(',')}]`;
-  return JSON.stringify(v);
+  switch (typeof v) {
+    case 'bigint':
+      return v.toString();
+    case 'number':
+      return number(v);
+    case 'object':
+      if (!Array.isArray(v)) return JSON.stringify(v);
+      if (v.length === 0) return '[]';
+      // Arrays without bigints or non-finite numbers take the native path.
+      return typeof v[0] === 'bigint' || typeof v[0] === 'number' ? `[${v.map(value).join(',')}]` : JSON.stringify(v);
+    default:
+      return JSON.stringify(v);
+  }
+}
+
+/** `"key":` per column name, built once: every row of a table repeats the same names. */
+const keyPrefixes = new Map<string, string>();
+
+function keyPrefix(key: string): string {
+  let p = keyPrefixes.get(key);
+  if (p === undefined) keyPrefixes.set(key, (p = `${JSON.stringify(key)}:`));
+  return p;
 }
 
 export function jsonEachRow(rows: Row[]): string {
-  let out = '';
+  const lines: string[] = [];
   for (const row of rows) {
-    let line = '';
-    for (const key in row) line += `${line ? ',' : '{'}${JSON.stringify(key)}:${value(row[key]!)}`;
-    out += `${line || '{'}}\n`;
+    const parts: string[] = [];
+    for (const key in row) parts.push(keyPrefix(key) + value(row[key]!));
+    lines.push(`{${parts.join(',')}}`);
   }
-  return out;
+  lines.push('');
+  return lines.join('\n');
 }
