@@ -1,0 +1,142 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ConfigError, Fields } from '../../core/config/fields.ts';
+import { MetricsRegistry } from '../../core/metrics.ts';
+import type { Span, TracesData } from '../../core/otlp/model.ts';
+import { eachSpan } from '../../core/otlp/traces.ts';
+import { dedupeProcessorFactory, SeenSpans } from './index.ts';
+
+const T1 = '0af7651916cd43dd8448eb211c80319c';
+const T2 = '1bf7651916cd43dd8448eb211c80319d';
+const parseAt = (raw: unknown) => dedupeProcessorFactory.parseConfig(new Fields(raw, 'processors.dedupe'));
+const testdata = (name: string) => parse(readFileSync(new URL(`testdata/${name}`, import.meta.url), 'utf8')) as unknown;
+
+const span = (traceId: string, n: number): Span => ({ traceId, spanId: n.toString(16).padStart(16, '0'), name: `s${n}`, startTimeUnixNano: '1', endTimeUnixNano: '2' });
+const message = (...spans: Span[]): TracesData => ({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ spans }] }] });
+const ids = (data: TracesData) => [...eachSpan(data)].map((c) => `${c.span.traceId.slice(0, 2)}/${parseInt(c.span.spanId, 16)}`);
+
+function processor(raw: Record<string, unknown> = {}, published: TracesData[] = [], metrics = new MetricsRegistry()) {
+  return dedupeProcessorFactory.create(parseAt(raw), {
+    id: 'dedupe',
+    dataDir: '/nonexistent',
+    configDir: '.',
+    metrics,
+    recentOutput: async function* () {
+      yield* published;
+    },
+  });
+}
+
+describe('dedupe config', () => {
+  it('parses testdata/valid.yaml', () => {
+    expect(parseAt(testdata('valid.yaml'))).toEqual({ windowMs: 30 * 60_000, maxEntries: 50_000 });
+  });
+  it('rejects testdata/invalid.yaml naming the key', () => {
+    expect(() => parseAt(testdata('invalid.yaml'))).toThrow(new ConfigError('processors.dedupe.window', 'must be a duration such as 500ms, 5s, 1h (got "1 hour")'));
+  });
+  it('fills the defaults', () => expect(parseAt(undefined)).toEqual({ windowMs: 3_600_000, maxEntries: 1_000_000 }));
+  it.each([
+    [{ window: '0s' }, 'processors.dedupe.window: must be longer than 0'],
+    [{ max_entries: 0 }, 'processors.dedupe.max_entries: must be at least 1 (got 0)'],
+    [{ max_entries: 1.5 }, 'processors.dedupe.max_entries: must be a whole number'],
+    [{ max_entrys: 5 }, 'processors.dedupe.max_entrys: unknown key'],
+  ])('rejects %j', (raw, msg) => expect(() => parseAt(raw)).toThrow(msg));
+});
+
+describe('dedupe processor', () => {
+  it('drops the same span twice in one message', async () => {
+    const out = await processor().processTraces(message(span(T1, 1), span(T1, 2), span(T1, 1)));
+    expect(ids(out)).toEqual(['0a/1', '0a/2']);
+  });
+
+  it('drops spans seen in an earlier message, and empties a message of duplicates only', async () => {
+    const metrics = new MetricsRegistry();
+    const p = processor({}, [], metrics);
+    expect(ids(await p.processTraces(message(span(T1, 1), span(T1, 2))))).toEqual(['0a/1', '0a/2']);
+    expect(ids(await p.processTraces(message(span(T1, 2), span(T1, 3), span(T2, 2))))).toEqual(['0a/3', '1b/2']);
+    const empty = await p.processTraces(message(span(T1, 1), span(T1, 3)));
+    expect(empty).toEqual({ resourceSpans: [] });
+    expect(metrics.render()).toContain('agentotel_dedupe_dropped_spans_total{processor="dedupe"} 3');
+    expect(metrics.render()).toContain('agentotel_dedupe_remembered_spans{processor="dedupe"} 4');
+  });
+
+  it('after a restart, rebuilds its state from what it published and lets no duplicate through', async () => {
+    const before = processor();
+    const published = [await before.processTraces(message(span(T1, 1), span(T1, 2)))];
+    const restarted = processor({}, published);
+    await restarted.start!();
+    expect(ids(await restarted.processTraces(message(span(T1, 1), span(T1, 2), span(T1, 3))))).toEqual(['0a/3']);
+    // Without the replay the same message would pass: the test above depends on start().
+    expect(ids(await processor().processTraces(message(span(T1, 1), span(T1, 2))))).toEqual(['0a/1', '0a/2']);
+  });
+
+  it('gives a redelivered message (same object, its output never published) the same output again', async () => {
+    const p = processor();
+    const input = message(span(T1, 1), span(T1, 2));
+    const first = await p.processTraces(input);
+    expect(await p.processTraces(input)).toBe(first);
+    expect(ids(await p.processTraces(message(span(T1, 1))))).toEqual([]);
+  });
+
+  it.each([
+    [{ ...span(T1, 1), spanId: '' }, 'span "s1" has an invalid identity (traceId "0af7651916cd43dd8448eb211c80319c", spanId ""): expected 32 and 16 lowercase hex digits, not all zero'],
+    [{ ...span(T1, 1), traceId: '0'.repeat(32) }, 'span "s1" has an invalid identity (traceId "00000000000000000000000000000000"'],
+    [{ ...span(T1, 1), spanId: 'XYZ' }, 'spanId "XYZ"'],
+  ])('rejects a span it cannot identify: %j', async (bad, msg) => {
+    const p = processor();
+    expect(() => p.processTraces(message(span(T1, 7), bad))).toThrow(msg);
+    // Nothing of the rejected message was remembered.
+    expect(ids(await p.processTraces(message(span(T1, 7))))).toEqual(['0a/7']);
+  });
+});
+
+describe('seen spans', () => {
+  it('forgets traces not seen for the window', () => {
+    let now = 0;
+    const seen = new SeenSpans(1_000, 100, () => now);
+    expect(seen.add(T1, 'a')).toBe(true);
+    now = 600;
+    expect(seen.add(T2, 'a')).toBe(true);
+    now = 1_100; // T1 last seen at 0: forgotten; T2 at 600: kept
+    expect(seen.add(T2, 'a')).toBe(false);
+    expect(seen.add(T1, 'a')).toBe(true);
+    expect(seen.size).toBe(2);
+  });
+
+  it('seeing a trace again keeps it for another window', () => {
+    let now = 0;
+    const seen = new SeenSpans(1_000, 100, () => now);
+    seen.add(T1, 'a');
+    now = 900;
+    seen.add(T1, 'b');
+    now = 1_500;
+    expect(seen.add(T1, 'a')).toBe(false);
+  });
+
+  it('holds at most max_entries identities, evicting the least recently seen trace first', () => {
+    const seen = new SeenSpans(3_600_000, 3);
+    seen.add(T1, 'a');
+    seen.add(T1, 'b');
+    seen.add(T2, 'a');
+    seen.add(T1, 'c'); // 4 > 3: T2 is now the least recently seen
+    expect(seen.size).toBe(3);
+    expect(seen.add(T1, 'a')).toBe(false);
+    expect(seen.add(T2, 'a')).toBe(true); // forgotten; adding it evicts T1 (3 spans)
+    expect(seen.size).toBe(1);
+  });
+
+  it('trims the oldest spans of a single trace larger than the limit', () => {
+    const seen = new SeenSpans(3_600_000, 2);
+    for (const id of ['a', 'b', 'c']) seen.add(T1, id);
+    expect(seen.size).toBe(2);
+    expect(seen.add(T1, 'c')).toBe(false);
+    expect(seen.add(T1, 'a')).toBe(true);
+  });
+
+  it('stays bounded under a stream of traces', () => {
+    const seen = new SeenSpans(3_600_000, 1_000);
+    for (let t = 0; t < 5_000; t++) for (let s = 0; s < 3; s++) seen.add(t.toString(16).padStart(32, '0'), String(s));
+    expect(seen.size).toBeLessThanOrEqual(1_000);
+  });
+});
