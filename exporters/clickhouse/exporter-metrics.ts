@@ -4,7 +4,7 @@ import type { MetricsRegistry } from '../../core/metrics.ts';
 export function exporterMetrics(registry: MetricsRegistry, exporter: string) {
   const rows = registry.counter('agentotel_clickhouse_rows_written_total', 'Rows inserted into ClickHouse, per table');
   const latency = registry.histogram('agentotel_clickhouse_insert_duration_seconds', 'Duration of one INSERT into ClickHouse, per table');
-  const failures = registry.counter('agentotel_clickhouse_insert_failures_total', 'Failed INSERTs into ClickHouse, per table');
+  const failures = registry.counter('agentotel_clickhouse_insert_failures_total', 'Failed write attempts (insert or its duplicate check), per table');
   const retries = registry.counter('agentotel_clickhouse_retries_total', 'Batches retried after a failed insert');
   const spooled = registry.counter('agentotel_clickhouse_spooled_batches_total', 'Batches written to the disk spool after the retry budget ran out');
   const redriven = registry.counter('agentotel_clickhouse_spool_redriven_batches_total', 'Spooled batches inserted and removed from the spool');

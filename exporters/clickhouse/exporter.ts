@@ -121,12 +121,7 @@ export class ClickHouseExporter implements Exporter {
   private async insert(kind: TableKind, body: string, rows: number): Promise<void> {
     const table = this.tables[kind];
     const started = performance.now();
-    try {
-      await insertJsonEachRow(this.requireClient(), table, body);
-    } catch (err) {
-      this.metrics.failed(table);
-      throw err;
-    }
+    await insertJsonEachRow(this.requireClient(), table, body);
     this.metrics.written(table, rows, (performance.now() - started) / 1_000);
   }
 
@@ -138,12 +133,14 @@ export class ClickHouseExporter implements Exporter {
     let progressRecorded = !this.progress;
     let delay = retry.initialIntervalMs;
     for (let attempt = 0; ; attempt++) {
+      let target = `${this.config.schema.database}.${EXPORT_PROGRESS_TABLE}`;
       try {
         if (!progressRecorded) {
           await this.progress!.record(positions);
           progressRecorded = true;
         }
         for (const [kind, rows] of remaining) {
+          target = this.tables[kind];
           // A failed insert may still have landed (a timeout over HTTP): later attempts skip stored rows.
           const pending = attempt > 0 ? await this.withoutStored(kind, rows) : rows;
           if (pending.length > 0) await this.insert(kind, jsonEachRow(pending), pending.length);
@@ -151,6 +148,7 @@ export class ClickHouseExporter implements Exporter {
         }
         return;
       } catch (err) {
+        this.metrics.failed(target);
         const outOfTime = retry.maxElapsedMs > 0 && Date.now() - started + delay > retry.maxElapsedMs;
         if (!retry.enabled || outOfTime || this.stopping.signal.aborted) return this.giveUp(remaining, err);
         log('warn', 'clickhouse insert failed; retrying', { exporter: this.ctx.id, attempt: attempt + 1, retryInMs: delay, error: String(err) });
