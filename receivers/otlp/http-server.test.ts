@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { decodeJson, decodeProtobuf, encodeProtobuf, responseType } from '../../core/otlp/codec.ts';
 import type { Signal, SignalData } from '../../core/otlp/model.ts';
 import { countSpans } from '../../core/otlp/traces.ts';
@@ -237,6 +237,9 @@ describe('OTLP/HTTP receiver with bearer-token auth', () => {
 
   it('missing, wrong or malformed Authorization → 401 with WWW-Authenticate; the right token → 200', async () => {
     const body = protobufBody('traces', tracesRequest(1));
+    const logged: string[] = [];
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (logged.push(String(chunk)), true));
+    onTestFinished(() => write.mockRestore());
     for (const authorization of [undefined, 'Bearer tok-2', 'Bearer tok-1x', 'Basic tok-1', 'tok-1']) {
       const reply = await post(rx, '/v1/traces', body, { 'content-type': PROTOBUF, ...(authorization ? { authorization } : {}) });
       expect(reply.status, String(authorization)).toBe(401);
@@ -247,6 +250,7 @@ describe('OTLP/HTTP receiver with bearer-token auth', () => {
     const ok = await post(rx, '/v1/traces', body, { 'content-type': PROTOBUF, authorization: 'bearer tok-1' });
     expect(ok.status).toBe(200);
     expect(rx.received.traces).toHaveLength(1);
+    expect(logged.join('')).not.toMatch(/tok-/);
   });
 });
 
