@@ -49,13 +49,11 @@ function keyPart(v: ColumnValue | undefined): string {
   return String(v);
 }
 
-function keyOf(identity: Identity, row: Record<string, ColumnValue>): string {
-  return identity.columns.map((c) => keyPart(row[c])).join('\u0000');
-}
+const keyOf = (values: (ColumnValue | undefined)[]): string => values.map(keyPart).join('\u0000');
 
 export function candidateOf(kind: TableKind, row: Row): Candidate {
   const identity = IDENTITY[kind];
-  return { key: keyOf(identity, row), time: String(row[identity.time]), narrow: String(row[identity.narrow]) };
+  return { key: keyOf(identity.columns.map((c) => row[c])), time: String(row[identity.time]), narrow: String(row[identity.narrow]) };
 }
 
 /** How many copies of each candidate key the table already holds. */
@@ -70,7 +68,8 @@ export async function storedCopies(client: ClickHouseClient, table: string, kind
     if (t < lo) lo = t;
     if (t > hi) hi = t;
   }
-  const columns = identity.columns.map((c) => (NANOSECOND_COLUMNS.has(c) ? `toString(toUnixTimestamp64Nano(${c})) AS ${c}` : c)).join(', ');
+  // Aliases k0, k1, ...: an alias named like its column would shadow the column in WHERE.
+  const columns = identity.columns.map((c, i) => `${NANOSECOND_COLUMNS.has(c) ? `toString(toUnixTimestamp64Nano(${c}))` : c} AS k${i}`).join(', ');
   const rows = await queryRows<Record<string, ColumnValue>>(
     client,
     `SELECT ${columns} FROM ${table}
@@ -79,7 +78,7 @@ export async function storedCopies(client: ClickHouseClient, table: string, kind
     { narrow: [...new Set(candidates.map((c) => c.narrow))] },
   );
   for (const row of rows) {
-    const key = keyOf(identity, row);
+    const key = keyOf(identity.columns.map((_, i) => row[`k${i}`]));
     copies.set(key, (copies.get(key) ?? 0) + 1);
   }
   return copies;
