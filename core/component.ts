@@ -64,6 +64,17 @@ export interface Processor {
    * return no spans. Throwing sends the message to the dead-letter topic with the error.
    */
   processTraces(data: TracesData): TracesData | Promise<TracesData>;
+  /**
+   * The outputs of every processTraces call since the last commit or abort were
+   * acknowledged by the next stage, and the batch's input will now be committed. A stateful
+   * processor makes its state changes of the batch final here.
+   */
+  commit?(): void;
+  /**
+   * The batch failed before its outputs were acknowledged and will be delivered again:
+   * forget what it changed, or the redelivery would be judged against it.
+   */
+  abort?(): void;
   shutdown?(): Promise<void>;
 }
 

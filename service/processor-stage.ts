@@ -39,25 +39,35 @@ export async function runProcessorStage(
       const started = performance.now();
       const out: OutgoingMessage<TracesData>[] = [];
       const dead: DeadLetter[] = [];
-      for (const m of batch) {
-        if (!m.ok) {
-          dead.push(deadLetterFor(m, name, m.error, m.raw));
-          continue;
+      let spansIn = 0;
+      let spansOut = 0;
+      try {
+        for (const m of batch) {
+          if (!m.ok) {
+            dead.push(deadLetterFor(m, name, m.error, m.raw));
+            continue;
+          }
+          spansIn += countSpans(m.value);
+          try {
+            const result = await processor.processTraces(m.value);
+            const n = countSpans(result);
+            if (n > 0) out.push({ key: m.key, value: result, headers: m.headers });
+            spansOut += n;
+          } catch (err) {
+            log('warn', `processor ${name} rejected a message; sent to dead letters`, { error: (err as Error).message, offset: m.offset });
+            dead.push(deadLetterFor(m, name, err as Error, stage.input.codec.encode(m.value)));
+          }
         }
-        consumedSpans.inc(labels, countSpans(m.value));
-        try {
-          const result = await processor.processTraces(m.value);
-          const n = countSpans(result);
-          if (n > 0) out.push({ key: m.key, value: result, headers: m.headers });
-          produced.inc(labels, n);
-        } catch (err) {
-          log('warn', `processor ${name} rejected a message; sent to dead letters`, { error: (err as Error).message, offset: m.offset });
-          dead.push(deadLetterFor(m, name, err as Error, stage.input.codec.encode(m.value)));
-        }
+        await bus.publish(stage.output, out);
+        await deadLetters.send(dead);
+      } catch (err) {
+        processor.abort?.();
+        throw err;
       }
-      await bus.publish(stage.output, out);
-      await deadLetters.send(dead);
+      processor.commit?.();
       consumed.inc(labels, batch.length);
+      consumedSpans.inc(labels, spansIn);
+      produced.inc(labels, spansOut);
       failed.inc(labels, dead.length);
       latency.observe(labels, (performance.now() - started) / 1_000);
     }),

@@ -54,9 +54,12 @@ describe('dedupe processor', () => {
     const metrics = new MetricsRegistry();
     const p = processor({}, [], metrics);
     expect(ids(await p.processTraces(message(span(T1, 1), span(T1, 2))))).toEqual(['0a/1', '0a/2']);
+    p.commit!();
     expect(ids(await p.processTraces(message(span(T1, 2), span(T1, 3), span(T2, 2))))).toEqual(['0a/3', '1b/2']);
+    // Within one batch, before its commit, a repeat is dropped too.
     const empty = await p.processTraces(message(span(T1, 1), span(T1, 3)));
     expect(empty).toEqual({ resourceSpans: [] });
+    p.commit!();
     expect(metrics.render()).toContain('agentotel_dedupe_dropped_spans_total{processor="dedupe"} 3');
     expect(metrics.render()).toContain('agentotel_dedupe_remembered_spans{processor="dedupe"} 4');
   });
@@ -71,11 +74,15 @@ describe('dedupe processor', () => {
     expect(ids(await processor().processTraces(message(span(T1, 1), span(T1, 2))))).toEqual(['0a/1', '0a/2']);
   });
 
-  it('gives a redelivered message (same object, its output never published) the same output again', async () => {
+  it('lets an aborted batch through again when it is redelivered, as a new or the same object', async () => {
     const p = processor();
     const input = message(span(T1, 1), span(T1, 2));
-    const first = await p.processTraces(input);
-    expect(await p.processTraces(input)).toBe(first);
+    expect(ids(await p.processTraces(input))).toEqual(['0a/1', '0a/2']);
+    p.abort!(); // publishing the output failed
+    expect(ids(await p.processTraces(input))).toEqual(['0a/1', '0a/2']);
+    p.abort!(); // and again, after a rebalance, as new objects
+    expect(ids(await p.processTraces(message(span(T1, 1), span(T1, 2))))).toEqual(['0a/1', '0a/2']);
+    p.commit!();
     expect(ids(await p.processTraces(message(span(T1, 1))))).toEqual([]);
   });
 

@@ -11,11 +11,10 @@ import type { SeenSpans } from './seen-spans.ts';
 
 export class DedupeProcessor implements Processor {
   /**
-   * Output per input object. A bus redelivers the same batch object when publishing its
-   * output failed; those spans were let through but never published, so the redelivery must
-   * get the same output again rather than be dropped as duplicates of itself.
+   * Spans let through in the batch in flight. They become `seen` only on commit, once the
+   * next stage acknowledged them: a batch that failed is delivered again and must pass again.
    */
-  private readonly outputs = new WeakMap<TracesData, TracesData>();
+  private pending = new Map<string, { traceId: string; spanId: string }>();
 
   constructor(
     private readonly seen: SeenSpans,
@@ -32,8 +31,6 @@ export class DedupeProcessor implements Processor {
   }
 
   processTraces(data: TracesData): TracesData {
-    const previous = this.outputs.get(data);
-    if (previous) return previous;
     for (const { span } of eachSpan(data)) {
       if (!isTraceId(span.traceId) || !isSpanId(span.spanId)) {
         throw new Error(
@@ -41,9 +38,22 @@ export class DedupeProcessor implements Processor {
         );
       }
     }
-    const output = filterSpans(data, (span) => this.seen.add(span.traceId, span.spanId));
+    const output = filterSpans(data, (span) => {
+      const key = `${span.traceId}/${span.spanId}`;
+      if (this.pending.has(key) || this.seen.has(span.traceId, span.spanId)) return false;
+      this.pending.set(key, { traceId: span.traceId, spanId: span.spanId });
+      return true;
+    });
     this.dropped.inc(this.labels, countSpans(data) - countSpans(output));
-    this.outputs.set(data, output);
     return output;
+  }
+
+  commit(): void {
+    for (const { traceId, spanId } of this.pending.values()) this.seen.add(traceId, spanId);
+    this.pending.clear();
+  }
+
+  abort(): void {
+    this.pending.clear();
   }
 }

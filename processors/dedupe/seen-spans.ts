@@ -24,6 +24,12 @@ export class SeenSpans {
     return this.entries;
   }
 
+  /** Whether the span is remembered (within the window). */
+  has(traceId: string, spanId: string): boolean {
+    const trace = this.traces.get(traceId);
+    return !!trace && trace.lastSeen >= this.now() - this.windowMs && trace.spanIds.has(spanId);
+  }
+
   /** Remembers the span; false when it was already remembered. */
   add(traceId: string, spanId: string): boolean {
     const now = this.now();
