@@ -23,7 +23,7 @@ import { runMigrations } from './migrations.ts';
 import { Spool, type SpooledBatch } from './spool.ts';
 import { traceRows } from './trace-rows.ts';
 
-export const EXPORT_PROGRESS_TABLE = 'agentotel_export_progress';
+const EXPORT_PROGRESS_TABLE = 'agentotel_export_progress';
 
 function rowsOf(signal: Signal, value: SignalData[Signal]): [TableKind, Row[]][] {
   if (signal === 'traces') return [['traces', traceRows(value as TracesData)]];
