@@ -4,7 +4,7 @@
  * handler resolves; a failing handler is retried in place (in order) until it succeeds or the
  * subscription stops, so nothing after it is committed past it.
  */
-import { Kafka, logLevel, type Consumer, type KafkaConfig, type KafkaMessage, type Producer, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Consumer, type KafkaConfig, type KafkaMessage, type Producer, type SASLOptions } from 'kafkajs';
 import type { Bus, BatchHandler, IncomingMessage, OutgoingMessage, SubscribeOptions, Subscription, Topic } from './bus.ts';
 import { BusUnavailableError } from './bus.ts';
 import { log } from '../log.ts';
@@ -82,7 +82,13 @@ export class KafkaBus implements Bus {
 
   private getProducer(): Promise<Producer> {
     this.producer ??= (async () => {
-      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        // The Java client's murmur2 key hash: a key lands where Java producers put it too.
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
       await producer.connect();
       return producer;
     })().catch((err) => {
@@ -111,6 +117,9 @@ export class KafkaBus implements Bus {
       allowAutoTopicCreation: false,
       sessionTimeout,
       heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
+      // stop() waits for the fetch in flight: an idle long poll of kafkajs's default 5 s
+      // would delay every shutdown by that much.
+      maxWaitTimeInMs: 500,
     });
     const lagByPartition = new Map<number, number>();
     // Partitions given to another member in a rebalance no longer count in this one's lag.
