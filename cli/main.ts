@@ -35,6 +35,7 @@ options:
   -c, --config <file>           config file (default: the bundled config/agentotel.yaml)
       --telemetry-address <h:p> address of /healthz and /metrics for this process
       --pipeline <id>           with worker: the pipeline, when a processor is in several
+      --json                    with up: print a JSON status line instead of the banner
   -h, --help`;
 
 async function main(argv: string[]): Promise<number> {
@@ -45,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
       config: { type: 'string', short: 'c' },
       'telemetry-address': { type: 'string' },
       pipeline: { type: 'string' },
+      json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -66,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
     case 'up':
       startSelfTelemetry('embedded', config.telemetry.tracesEndpoint);
       running = await runEmbedded(config, options);
-      printUpBanner(config, running, tokenFrom);
+      if (!values.json) printUpBanner(config, running, tokenFrom);
       break;
     case 'receiver':
       startSelfTelemetry('receiver', config.telemetry.tracesEndpoint);
@@ -84,7 +86,9 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
-  if (command !== 'up') console.log(JSON.stringify({ status: 'running', role: command, arg, endpoints: running.endpoints }));
+  if (command !== 'up' || values.json) {
+    console.log(JSON.stringify({ status: 'running', role: command, arg, pid: process.pid, endpoints: running.endpoints }));
+  }
   await untilSignal();
   await running.stop();
   await stopSelfTelemetry();
