@@ -36,7 +36,10 @@ async function telemetry(role: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  env = pipelineEnv(dataDir, { AGENTOTEL_KAFKA_BROKERS: kafkaBrokers().join(','), AGENTOTEL_TOPIC_PREFIX: uniqueTopicPrefix('distributed') });
+  env = pipelineEnv(dataDir, {
+    AGENTOTEL_KAFKA_BROKERS: kafkaBrokers().join(','),
+    AGENTOTEL_TOPIC_PREFIX: uniqueTopicPrefix('distributed'),
+  });
   // The receiver creates the topics; the others start in parallel after it.
   await start('receiver');
   await Promise.all(['redaction', 'enrichment', 'dedupe', 'exporter'].map(start));
@@ -59,7 +62,12 @@ describe('distributed mode', () => {
 
     await send('grpc', N / 2, 'first');
     // Kill the stateful dedupe worker once it is part-way through, then restart it.
-    await waitFor(() => telemetry('dedupe').then((a) => scrapeCounter(a, 'agentotel_worker_consumed_spans_total')), (n) => n > N / 8, 60_000, 'dedupe to start consuming');
+    await waitFor(
+      () => telemetry('dedupe').then((a) => scrapeCounter(a, 'agentotel_worker_consumed_spans_total')),
+      (n) => n > N / 8,
+      60_000,
+      'dedupe to start consuming',
+    );
     await running.get('dedupe')!.stop('SIGKILL');
     const secondHalf = send('http/protobuf', N / 2, 'second');
     await start('dedupe');
@@ -83,7 +91,9 @@ describe('distributed mode', () => {
     try {
       expect(await count(client, 'SELECT count() AS n FROM agentotel.otel_traces')).toBe(N);
       expect(await count(client, 'SELECT uniqExact(TraceId, SpanId) AS n FROM agentotel.otel_traces')).toBe(N);
-      expect(await count(client, "SELECT countIf(SpanAttributes['agentotel.redaction.tier'] = '2') AS n FROM agentotel.otel_traces")).toBe(N);
+      expect(await count(client, "SELECT countIf(SpanAttributes['agentotel.redaction.tier'] = '2') AS n FROM agentotel.otel_traces")).toBe(
+        N,
+      );
     } finally {
       await client.close();
     }

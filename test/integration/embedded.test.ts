@@ -39,7 +39,12 @@ describe('embedded mode', () => {
         await sdk.shutdown();
       }),
     );
-    const rows = await waitFor(() => count(client, 'SELECT count() AS n FROM agentotel.otel_traces'), (n) => n >= N, 60_000, `${N} rows`);
+    const rows = await waitFor(
+      () => count(client, 'SELECT count() AS n FROM agentotel.otel_traces'),
+      (n) => n >= N,
+      60_000,
+      `${N} rows`,
+    );
     // Nothing more arrives later: the count stays at exactly N.
     await new Promise((r) => setTimeout(r, 1_500));
     expect(await count(client, 'SELECT count() AS n FROM agentotel.otel_traces')).toBe(N);
