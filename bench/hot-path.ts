@@ -1,0 +1,98 @@
+/**
+ * Cost per span of each step on the embedded pipeline's hot path, in one process, on the
+ * same synthetic load as bench/pipeline.ts: OTLP protobuf decode, the receiver's id check,
+ * the split into one message per trace, each processor, row mapping, JSONEachRow text, and
+ * the insert into a fresh embedded engine (including how long one insert holds the event loop).
+ *
+ *   npx tsx bench/hot-path.ts [--spans 50000]
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Fields } from '../core/config/fields.ts';
+import { MetricsRegistry } from '../core/metrics.ts';
+import { decodeProtobuf, encodeProtobuf } from '../core/otlp/codec.ts';
+import type { TracesData } from '../core/otlp/model.ts';
+import { splitByTrace } from '../core/otlp/traces.ts';
+import { createClickHouseClient, insertJsonEachRow } from '../exporters/clickhouse/client.ts';
+import { parseConfig as parseClickHouseConfig } from '../exporters/clickhouse/config.ts';
+import { jsonEachRow, type Row } from '../exporters/clickhouse/json-each-row.ts';
+import { runMigrations } from '../exporters/clickhouse/migrations.ts';
+import { traceRows } from '../exporters/clickhouse/trace-rows.ts';
+import { enrichmentProcessorFactory } from '../processors/enrichment/index.ts';
+import { redactionProcessorFactory } from '../processors/redaction/index.ts';
+import { removeInvalidSpans } from '../receivers/otlp/span-ids.ts';
+import { tempDir } from '../test/helpers/pipeline.ts';
+import { makeRequests } from './load.ts';
+
+const SPANS_PER_REQUEST = 500;
+const { values } = parseArgs({ options: { spans: { type: 'string', default: '50000' } } });
+const requests = Math.ceil(Number(values.spans) / SPANS_PER_REQUEST);
+const spans = requests * SPANS_PER_REQUEST;
+
+function step<T>(name: string, inputs: T[], run: (input: T) => unknown): void {
+  for (const input of inputs.slice(0, 5)) run(input); // warm-up
+  const cpu = process.cpuUsage();
+  const wall = performance.now();
+  for (const input of inputs) run(input);
+  const used = process.cpuUsage(cpu);
+  const ms = performance.now() - wall;
+  const usPerSpan = ((used.user + used.system) / spans).toFixed(2);
+  console.log(`${name.padEnd(22)} ${usPerSpan.padStart(7)} µs/span CPU  ${((1_000 * ms) / spans).toFixed(2).padStart(7)} µs/span wall`);
+}
+
+const dir = tempDir('bench-hot-path');
+const context = { id: 'bench', dataDir: dir, configDir: dir, metrics: new MetricsRegistry() };
+const redaction = redactionProcessorFactory.create(
+  redactionProcessorFactory.parseConfig(new Fields({ tier: 2 }, 'processors.redaction')),
+  { ...context, recentOutput: async function* () {} },
+);
+const enrichment = enrichmentProcessorFactory.create(
+  enrichmentProcessorFactory.parseConfig(new Fields({}, 'processors.enrichment')),
+  { ...context, recentOutput: async function* () {} },
+);
+
+const bodies = makeRequests(requests, SPANS_PER_REQUEST);
+const decoded: TracesData[] = bodies.map((b) => decodeProtobuf('traces', b));
+const messages: TracesData[] = decoded.flatMap((d) => [...splitByTrace(d).values()]);
+const redacted = messages.map((m) => redaction.processTraces(m) as TracesData);
+const enriched = redacted.map((m) => enrichment.processTraces(m) as TracesData);
+const rows: Row[][] = enriched.map((m) => traceRows(m));
+const bodiesText = rows.map((r) => jsonEachRow(r));
+
+console.log(`${spans.toLocaleString('en')} spans in ${requests} requests of ${SPANS_PER_REQUEST}`);
+step('decode protobuf', bodies, (b) => decodeProtobuf('traces', b));
+step('encode protobuf', decoded, (d) => encodeProtobuf('traces', d));
+step('receiver id check', decoded, (d) => removeInvalidSpans(d));
+step('split by trace', decoded, (d) => splitByTrace(d));
+step('redaction', messages, (m) => redaction.processTraces(m));
+step('enrichment', redacted, (m) => enrichment.processTraces(m));
+step('trace rows', enriched, (m) => traceRows(m));
+step('JSONEachRow', rows, (r) => jsonEachRow(r));
+
+const config = parseClickHouseConfig(new Fields({ endpoint: 'embedded', database: 'bench' }, 'exporters.clickhouse'));
+const client = createClickHouseClient(config.connection, { dataDir: path.join(dir, 'ch'), configDir: dir });
+await runMigrations(client, config.schema);
+const table = `${config.schema.database}.${config.schema.tracesTable}`;
+const perInsert = 10_000;
+const chunks: string[] = [];
+const all = rows.flat();
+for (let i = 0; i < all.length; i += perInsert) chunks.push(jsonEachRow(all.slice(i, i + perInsert)));
+let longestTickMs = 0;
+let last = performance.now();
+const ticker = setInterval(() => {
+  const now = performance.now();
+  longestTickMs = Math.max(longestTickMs, now - last);
+  last = now;
+}, 1);
+const cpu = process.cpuUsage();
+const wall = performance.now();
+for (const chunk of chunks) await insertJsonEachRow(client, table, chunk);
+const used = process.cpuUsage(cpu);
+const ms = performance.now() - wall;
+clearInterval(ticker);
+console.log(
+  `${`insert (${perInsert} rows)`.padEnd(22)} ${((used.user + used.system) / spans).toFixed(2).padStart(7)} µs/span CPU  ${((1_000 * ms) / spans).toFixed(2).padStart(7)} µs/span wall` +
+    `  longest event-loop stall ${longestTickMs.toFixed(0)} ms`,
+);
+void bodiesText;
+await client.close();
