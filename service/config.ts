@@ -29,6 +29,8 @@ export interface BusConfig {
   kafka: KafkaBusOptions;
   /** How far back a restarted stateful processor re-reads its output topic. */
   stateReplayWindowMs: number;
+  /** Batches an exporter stage writes at once (Kafka: partitions consumed concurrently). */
+  exportConcurrency: number;
 }
 
 export interface ServiceConfig {
@@ -137,6 +139,7 @@ export function parseServiceConfig(raw: Record<string, unknown>, lookup: Factory
 function parseBus(f: Fields): BusConfig {
   const topicPrefix = f.string('topic_prefix', 'agentotel.');
   const stateReplayWindowMs = f.duration('state_replay_window', 3_600_000);
+  const exportConcurrency = f.int('export_concurrency', 4, { min: 1, max: 64 });
   const k = f.object('kafka');
   const brokers = k.stringList('brokers', ['127.0.0.1:9092']);
   const sasl = k.object('sasl');
@@ -150,9 +153,9 @@ function parseBus(f: Fields): BusConfig {
     replicationFactor: k.int('replication_factor', 1, { min: 1 }),
     tls: k.bool('tls', false),
     sasl: mechanism ? { mechanism, username: sasl.string('username'), password: sasl.string('password') } : undefined,
-    partitionsConsumedConcurrently: k.int('partitions_consumed_concurrently', 4, { min: 1 }),
+    sessionTimeoutMs: k.duration('session_timeout', 10_000),
   };
   sasl.done();
   k.done();
-  return { topicPrefix, kafka, stateReplayWindowMs };
+  return { topicPrefix, kafka, stateReplayWindowMs, exportConcurrency };
 }

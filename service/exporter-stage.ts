@@ -9,20 +9,26 @@ import { deadLetterFor, type DeadLetterSink } from './deadletters.ts';
 import type { SignalTopic } from '../core/bus/bus.ts';
 import type { RunningStage } from './processor-stage.ts';
 
+export interface ExporterStage<S extends Signal> {
+  signal: S;
+  topic: SignalTopic<S>;
+  group: string;
+  exporterId: string;
+  exporter: Exporter;
+  /** Bus batches handed to the exporter at once; it groups them into its inserts. */
+  concurrency: number;
+}
+
 export async function runExporterStage<S extends Signal>(
   bus: Bus,
-  signal: S,
-  topic: SignalTopic<S>,
-  group: string,
-  exporterId: string,
-  exporter: Exporter,
+  { signal, topic, group, exporterId, exporter, concurrency }: ExporterStage<S>,
   deadLetters: DeadLetterSink,
   metrics: MetricsRegistry,
 ): Promise<RunningStage> {
   const labels = { exporter: exporterId, signal };
   const consumed = metrics.counter('agentotel_exporter_consumed_messages_total', 'Bus messages handed to an exporter');
   const latency = metrics.histogram('agentotel_exporter_batch_duration_seconds', 'Time until a batch is durable in the sink');
-  const subscription: Subscription = await bus.subscribe(topic, { group }, (batch) =>
+  const subscription: Subscription = await bus.subscribe(topic, { group, concurrency }, (batch) =>
     inSpan(`export ${exporterId}`, { 'messaging.batch.message_count': batch.length }, async () => {
       const started = performance.now();
       const deliveries: Delivery<SignalData[S]>[] = [];

@@ -84,7 +84,19 @@ async function startExporters(
       }
       const topic = exportTopic(config.bus.topicPrefix, p);
       stages.push(
-        await runExporterStage(bus, p.signal, topic, exporterGroup(config.bus.topicPrefix, p, e.id), e.id, exporter, deadLetters, metrics),
+        await runExporterStage(
+          bus,
+          {
+            signal: p.signal,
+            topic,
+            group: exporterGroup(config.bus.topicPrefix, p, e.id),
+            exporterId: e.id,
+            exporter,
+            concurrency: config.bus.exportConcurrency,
+          },
+          deadLetters,
+          metrics,
+        ),
       );
     }
   }

@@ -47,6 +47,12 @@ export interface SubscribeOptions {
   group: string;
   /** Start from the earliest offset when the group has none (default true). */
   fromBeginning?: boolean;
+  /**
+   * Batches handled at once (Kafka: partitions consumed concurrently), each still committed
+   * only after its handler resolves. Default 1: a stage whose state spans batches (a
+   * processor's commit/abort) must see one batch at a time.
+   */
+  concurrency?: number;
 }
 
 export interface Subscription {

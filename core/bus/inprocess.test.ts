@@ -92,6 +92,37 @@ describe('InProcessBus', () => {
     expect(delivered).toEqual(Array.from({ length: 15 }, (_, i) => i));
   });
 
+  it('with concurrency, hands out several batches at once and redelivers only the one that failed', async () => {
+    bus = new InProcessBus({ maxBatch: 5, retryDelayMs: 20 });
+    const release = gate();
+    let inHandler = 0;
+    let maxInHandler = 0;
+    let failedOnce = false;
+    const delivered: number[] = [];
+    const sub = await bus.subscribe(topic, { group: 'g', concurrency: 3 }, async (batch) => {
+      inHandler++;
+      maxInHandler = Math.max(maxInHandler, inHandler);
+      try {
+        await release.promise;
+        if (!failedOnce && values(batch)[0] === 5) {
+          failedOnce = true;
+          throw new Error('sink busy');
+        }
+        delivered.push(...values(batch));
+      } finally {
+        inHandler--;
+      }
+    });
+    await bus.publish(topic, items(0, 15));
+    await waitFor(() => inHandler === 3);
+    expect(sub.lag()).toBe(15); // all three batches in hand, none acknowledged
+    release.open();
+    await waitFor(() => delivered.length === 15);
+    expect(maxInHandler).toBe(3);
+    expect([...delivered].sort((a, b) => a - b)).toEqual(Array.from({ length: 15 }, (_, i) => i));
+    await waitFor(() => sub.lag() === 0);
+  });
+
   it('delivers a batch again, unchanged, when its handler throws', async () => {
     bus = new InProcessBus({ retryDelayMs: 20 });
     const attempts: IncomingMessage<Item>[][] = [];

@@ -15,7 +15,7 @@ import { log } from '../log.ts';
 export interface InProcessBusOptions {
   /** Messages a queue holds before publishers wait (default 10,000). */
   capacity?: number;
-  /** Messages handed to a handler at once (default 500). */
+  /** Messages handed to a handler at once (default 100). */
   maxBatch?: number;
   /** Delay before a failed batch is delivered again (default 500 ms). */
   retryDelayMs?: number;
@@ -23,8 +23,10 @@ export interface InProcessBusOptions {
 
 interface Queue {
   messages: IncomingMessage<unknown>[];
+  /** Messages taken by a handler that has not resolved yet. */
+  inFlight: number;
   subscribed: boolean;
-  wakeConsumer?: () => void;
+  wakeConsumers: (() => void)[];
   wakeProducers: (() => void)[];
 }
 
@@ -35,7 +37,7 @@ interface TopicState {
   unclaimed: Queue;
 }
 
-const newQueue = (): Queue => ({ messages: [], subscribed: false, wakeProducers: [] });
+const newQueue = (): Queue => ({ messages: [], inFlight: 0, subscribed: false, wakeConsumers: [], wakeProducers: [] });
 
 export class InProcessBus implements Bus {
   readonly kind = 'inprocess' as const;
@@ -48,7 +50,7 @@ export class InProcessBus implements Bus {
 
   constructor(options: InProcessBusOptions = {}) {
     this.capacity = options.capacity ?? 10_000;
-    this.maxBatch = options.maxBatch ?? 500;
+    this.maxBatch = options.maxBatch ?? 100;
     this.retryDelayMs = options.retryDelayMs ?? 500;
   }
 
@@ -68,7 +70,7 @@ export class InProcessBus implements Bus {
     state.nextOffset += messages.length;
     const queues = state.groups.size > 0 ? [...state.groups.values()] : [state.unclaimed];
     for (const [i, queue] of queues.entries()) {
-      while (queue.messages.length >= this.capacity && !this.closed) {
+      while (queue.messages.length + queue.inFlight >= this.capacity && !this.closed) {
         await new Promise<void>((resolve) => queue.wakeProducers.push(resolve));
       }
       if (this.closed) throw new BusUnavailableError('in-process bus is closed');
@@ -86,7 +88,7 @@ export class InProcessBus implements Bus {
           value: copy ? structuredClone(m.value) : m.value,
         })),
       );
-      queue.wakeConsumer?.();
+      for (const wake of queue.wakeConsumers.splice(0)) wake();
     }
   }
 
@@ -104,37 +106,42 @@ export class InProcessBus implements Bus {
     q.subscribed = true;
 
     let running = true;
-    const loop = (async () => {
+    // Each of `concurrency` loops takes the next batch off the queue; a failed batch goes back
+    // to the front and is delivered again after the retry delay.
+    const loop = async () => {
       while (running) {
         if (q.messages.length === 0) {
-          await new Promise<void>((resolve) => (q.wakeConsumer = resolve));
-          q.wakeConsumer = undefined;
+          await new Promise<void>((resolve) => q.wakeConsumers.push(resolve));
           continue;
         }
-        const batch = q.messages.slice(0, this.maxBatch) as IncomingMessage<T>[];
+        const batch = q.messages.splice(0, this.maxBatch) as IncomingMessage<T>[];
+        q.inFlight += batch.length;
         try {
           await handler(batch);
-          q.messages.splice(0, batch.length);
           for (const wake of q.wakeProducers.splice(0)) wake();
         } catch (err) {
+          q.messages.unshift(...(batch as IncomingMessage<unknown>[]));
           log('warn', `handler for ${topic.name} (group ${options.group}) failed, retrying`, {
             error: (err as Error).message,
             delayMs: this.retryDelayMs,
           });
           if (running) await new Promise((r) => setTimeout(r, this.retryDelayMs));
+        } finally {
+          q.inFlight -= batch.length;
         }
       }
-    })();
+    };
+    const loops = Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, loop));
 
     const subscription: Subscription = {
       stop: async () => {
         running = false;
-        q.wakeConsumer?.();
-        await loop;
+        for (const wake of q.wakeConsumers.splice(0)) wake();
+        await loops;
         q.subscribed = false;
         this.subscriptions.delete(subscription);
       },
-      lag: () => q.messages.length,
+      lag: () => q.messages.length + q.inFlight,
     };
     this.subscriptions.add(subscription);
     return subscription;

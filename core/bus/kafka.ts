@@ -4,10 +4,20 @@
  * handler resolves; a failing handler is retried in place (in order) until it succeeds or the
  * subscription stops, so nothing after it is committed past it.
  */
-import { Kafka, logLevel, Partitioners, type Consumer, type KafkaConfig, type KafkaMessage, type Producer, type SASLOptions } from 'kafkajs';
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Consumer,
+  type KafkaConfig,
+  type KafkaMessage,
+  type Producer,
+  type SASLOptions,
+} from 'kafkajs';
 import type { Bus, BatchHandler, IncomingMessage, OutgoingMessage, SubscribeOptions, Subscription, Topic } from './bus.ts';
 import { BusUnavailableError } from './bus.ts';
 import { log } from '../log.ts';
+import { replayTopic } from './kafka-replay.ts';
 
 export interface KafkaBusOptions {
   brokers: string[];
@@ -19,8 +29,6 @@ export interface KafkaBusOptions {
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   /** Delay between attempts of a failing handler (default 1 s, doubling to 30 s). */
   retryDelayMs?: number;
-  /** Partitions of one topic a consumer works on at once (default 1). */
-  partitionsConsumedConcurrently?: number;
   /**
    * How long the group waits for a silent consumer (a killed worker) before giving its
    * partitions to another (default 30 s; the broker bounds it by group.min.session.timeout.ms).
@@ -41,12 +49,14 @@ export class KafkaBus implements Bus {
       ssl: options.tls,
       sasl: options.sasl as SASLOptions | undefined,
       logLevel: logLevel.WARN,
-      logCreator: () => ({ namespace, level, label, log: entry }) => {
-        // kafkajs entries never carry SASL secrets; pass on only the message and broker.
-        log(level <= logLevel.ERROR ? 'error' : 'warn', `kafka ${label} ${namespace}: ${entry.message}`, {
-          broker: entry.broker as string | undefined,
-        });
-      },
+      logCreator:
+        () =>
+        ({ namespace, level, label, log: entry }) => {
+          // kafkajs entries never carry SASL secrets; pass on only the message and broker.
+          log(level <= logLevel.ERROR ? 'error' : 'warn', `kafka ${label} ${namespace}: ${entry.message}`, {
+            broker: entry.broker as string | undefined,
+          });
+        },
       retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000 },
     };
     this.kafka = new Kafka(config);
@@ -134,7 +144,7 @@ export class KafkaBus implements Bus {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+        partitionsConsumedConcurrently: options.concurrency ?? 1,
         eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary }) => {
           if (batch.messages.length === 0) return;
           lagByPartition.set(batch.partition, Math.max(0, Number(batch.offsetLagLow()) + 1));
@@ -146,7 +156,10 @@ export class KafkaBus implements Bus {
               await handler(messages);
               break;
             } catch (err) {
-              log('warn', `handler for ${topic.name}[${batch.partition}] failed, retrying`, { error: (err as Error).message, delayMs: delay });
+              log('warn', `handler for ${topic.name}[${batch.partition}] failed, retrying`, {
+                error: (err as Error).message,
+                delayMs: delay,
+              });
               // A heartbeat that fails (the group is rebalancing) ends the batch uncommitted.
               await sleepWithHeartbeat(delay, heartbeat, () => stopping);
               delay = Math.min(delay * 2, 30_000);
@@ -173,6 +186,10 @@ export class KafkaBus implements Bus {
       },
       lag: () => [...lagByPartition.values()].reduce((a, b) => a + b, 0),
     };
+  }
+
+  replay<T>(topic: Topic<T>, sinceMs: number): AsyncIterable<T> {
+    return replayTopic(this.kafka, topic, sinceMs);
   }
 
   async close(): Promise<void> {

@@ -38,7 +38,7 @@ describe('clickhouse exporter config', () => {
       tableEngine: { name: 'MergeTree', params: '' },
     });
     expect(c.createSchema).toBe(true);
-    expect(c.batch).toEqual({ maxSize: 10_000, timeoutMs: 1_000 });
+    expect(c.batch).toEqual({ maxSize: 10_000, timeoutMs: 200 });
     expect(c.retry).toEqual({ enabled: true, initialIntervalMs: 1_000, maxIntervalMs: 30_000, maxElapsedMs: 30_000, multiplier: 1.5 });
     expect(c.spool).toEqual({ redriveIntervalMs: 5_000 });
   });

@@ -133,7 +133,7 @@ export function parseConfig(fields: Fields): ClickHouseExporterConfig {
   const batchFields = fields.object('batch');
   const batch = {
     maxSize: batchFields.int('max_size', 10_000, { min: 1 }),
-    timeoutMs: batchFields.duration('timeout', 1_000),
+    timeoutMs: batchFields.duration('timeout', 200),
   };
   batchFields.done();
 
