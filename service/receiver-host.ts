@@ -5,7 +5,7 @@
  * the bus acknowledged.
  */
 import { createHash } from 'node:crypto';
-import type { Bus, OutgoingMessage, SignalTopic } from '../core/bus/bus.ts';
+import { BusUnavailableError, type Bus, type OutgoingMessage, type SignalTopic } from '../core/bus/bus.ts';
 import type { NextConsumers, Receiver } from '../core/component.ts';
 import type { MetricsRegistry } from '../core/metrics.ts';
 import type { LogsData, MetricsData, Resource, Signal, SignalData, TracesData } from '../core/otlp/model.ts';
@@ -40,6 +40,22 @@ function messagesFor<S extends Signal>(signal: S, data: SignalData[S]): Outgoing
   }));
 }
 
+/**
+ * How long a receiver's client waits for the bus before it gets a retryable error (HTTP 503,
+ * gRPC UNAVAILABLE). OTLP exporters time out after 10 s by default; a Kafka outage must answer
+ * before that. The publish may still complete later: the client's retry is then a duplicate,
+ * which the dedupe processor drops.
+ */
+const PUBLISH_DEADLINE_MS = 5_000;
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BusUnavailableError(`the bus did not acknowledge within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
 export interface ReceiverHost {
   receivers: Map<string, Receiver>;
   shutdown(): Promise<void>;
@@ -67,7 +83,7 @@ export async function startReceivers(config: ServiceConfig, bus: Bus, metrics: M
       (next as Record<Signal, (d: SignalData[Signal]) => Promise<void>>)[signal] = async (data) => {
         const messages = messagesFor(signal, data);
         if (messages.length === 0) return;
-        await Promise.all(targets.map((t) => bus.publish(t, messages)));
+        await withDeadline(Promise.all(targets.map((t) => bus.publish(t, messages))), PUBLISH_DEADLINE_MS);
       };
     }
     const receiver = r.factory.create(r.config, { ...componentContext(config, id, metrics), next });

@@ -1,6 +1,7 @@
 /** What integration tests need to reach the test Kafka broker (see test/setup/global.ts). */
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
+import { startBroker, type TestBroker } from '../kafka/broker.ts';
 
 /**
  * The test broker's bootstrap addresses. Throws when there is none, so a test that needs
@@ -22,4 +23,21 @@ export function kafkaBrokers(): string[] {
 export function uniqueTopicPrefix(name: string): string {
   const safe = name.replace(/[^a-zA-Z0-9_-]+/g, '-').slice(0, 60);
   return `test.${safe}.${Date.now().toString(36)}${randomBytes(3).toString('hex')}.`;
+}
+
+/**
+ * A broker of the calling test's own, for tests that take it down: `pause`/`resume` freeze
+ * and thaw its JVM, as a stalled broker or a network partition would.
+ */
+export async function startPrivateBroker(): Promise<TestBroker & { pause(): void; resume(): void }> {
+  const broker = await startBroker();
+  return {
+    ...broker,
+    pause: () => process.kill(broker.pid, 'SIGSTOP'),
+    resume: () => process.kill(broker.pid, 'SIGCONT'),
+    stop: async () => {
+      process.kill(broker.pid, 'SIGCONT');
+      await broker.stop();
+    },
+  };
 }
