@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { LogsData, MetricsData, Signal, SignalData, TracesData } from './model.ts';
 import { decodeTracesWire } from './traces-wire.ts';
+import { encodeTracesWire } from './traces-wire-encoder.ts';
 
 const protoRoot = fileURLToPath(new URL('../../proto/', import.meta.url));
 
@@ -134,8 +135,15 @@ export function decodeJson<S extends Signal>(signal: S, text: string): SignalDat
   return toModel(signal, message);
 }
 
-/** Encodes the model as an OTLP protobuf Export*ServiceRequest. */
+/**
+ * Encodes the model as an OTLP protobuf Export*ServiceRequest. Traces in the model's shape go
+ * through the hand-written encoder, which writes what the reflection path would.
+ */
 export function encodeProtobuf<S extends Signal>(signal: S, data: SignalData[S]): Uint8Array {
+  if (signal === 'traces') {
+    const bytes = encodeTracesWire(data as TracesData);
+    if (bytes) return bytes;
+  }
   // fromObject wants bytes in the id fields: swap them in place, build the message, swap back.
   const obj = data as Json;
   const type = requestType(signal);
