@@ -22,11 +22,47 @@ export const ATTR_DROPPED = 'agentotel.redaction.dropped';
 const LEARNED_TRACES = 10_000;
 const LEARNED_PER_TRACE = 200;
 
-type Rewrite = (text: string) => string;
+/** What every string of a span goes through. */
+interface Rewrite {
+  rewrite(text: string): string;
+}
 
+/** The detectors, counting into one span's (or resource's) counts and learning into its trace. */
+class ScanRewrite implements Rewrite {
+  constructor(
+    private readonly scanner: SecretScanner,
+    readonly counts: KindCounts,
+    private readonly learned: Map<string, string>,
+  ) {}
+
+  rewrite(text: string): string {
+    return this.scanner.redact(text, this.counts, this.learned);
+  }
+}
+
+/** The values learned in the trace, counting into the span's counts. */
+class LearnedRewrite implements Rewrite {
+  constructor(
+    private readonly known: LearnedSecrets,
+    private readonly counts: KindCounts,
+  ) {}
+
+  rewrite(text: string): string {
+    return this.known.redact(text, this.counts);
+  }
+}
+
+/** True when the value holds nothing but its string (what a rewritten value keeps). */
+const onlyString = (v: AnyValue): boolean =>
+  v.boolValue === undefined && v.intValue === undefined && v.doubleValue === undefined && v.arrayValue === undefined && v.kvlistValue === undefined && v.bytesValue === undefined;
+
+/** The value with every string through `rewrite`; an unchanged string value is returned as it is. */
 function rewriteValue(v: AnyValue | undefined, rewrite: Rewrite): AnyValue | undefined {
   if (!v) return v;
-  if (v.stringValue !== undefined) return { stringValue: rewrite(v.stringValue) };
+  if (v.stringValue !== undefined) {
+    const text = rewrite.rewrite(v.stringValue);
+    return text === v.stringValue && onlyString(v) ? v : { stringValue: text };
+  }
   if (v.arrayValue) return { arrayValue: { values: (v.arrayValue.values ?? []).map((x) => rewriteValue(x, rewrite) ?? {}) } };
   if (v.kvlistValue) return { kvlistValue: { values: (v.kvlistValue.values ?? []).map((kv) => ({ key: kv.key, value: rewriteValue(kv.value, rewrite) })) } };
   return v;
@@ -35,11 +71,11 @@ function rewriteValue(v: AnyValue | undefined, rewrite: Rewrite): AnyValue | und
 /** Every string of the span through `rewrite`, on the (already copied) span itself. */
 function rewriteSpanStrings(span: Span, rewrite: Rewrite): void {
   const list = (attrs: KeyValue[] | undefined) => attrs?.map((kv) => ({ key: kv.key, value: rewriteValue(kv.value, rewrite) }));
-  span.name = rewrite(span.name);
+  span.name = rewrite.rewrite(span.name);
   span.attributes = list(span.attributes);
   span.events = span.events?.map((e) => ({ ...e, attributes: list(e.attributes) }));
   span.links = span.links?.map((l) => ({ ...l, attributes: list(l.attributes) }));
-  if (span.status?.message) span.status = { ...span.status, message: rewrite(span.status.message) };
+  if (span.status?.message) span.status = { ...span.status, message: rewrite.rewrite(span.status.message) };
 }
 
 const formatKinds = (counts: KindCounts): string =>
@@ -48,7 +84,11 @@ const formatKinds = (counts: KindCounts): string =>
     .map(([kind, n]) => `${kind}:${n}`)
     .join(',');
 
-const total = (counts: KindCounts): number => [...counts.values()].reduce((a, b) => a + b, 0);
+function total(counts: KindCounts): number {
+  let n = 0;
+  for (const c of counts.values()) n += c;
+  return n;
+}
 
 interface SpanReport {
   span: Span;
@@ -90,8 +130,7 @@ export class RedactionProcessor implements Processor {
     for (const r of reports) {
       const learned = this.learned.get(r.span.traceId);
       if (learned && learned.size > 0) {
-        const known = new LearnedSecrets(learned);
-        rewriteSpanStrings(r.span, (text) => known.redact(text, r.counts));
+        rewriteSpanStrings(r.span, new LearnedRewrite(new LearnedSecrets(learned), r.counts));
       }
       this.record(r);
     }
@@ -99,26 +138,40 @@ export class RedactionProcessor implements Processor {
   }
 
   private redactSpan(input: Span): SpanReport {
-    const counts: KindCounts = new Map();
+    const report: SpanReport = { span: input, counts: new Map(), dropped: 0 };
     const learned = this.learnedFor(input.traceId);
-    let dropped = 0;
-    const scan: Rewrite = (text) => this.scanner.redact(text, counts, learned);
-    const filter = (attrs: KeyValue[] | undefined): KeyValue[] | undefined => {
-      if (!attrs) return attrs;
-      const kept = attrs.filter((kv) => !this.policy.drops(kv.key));
-      dropped += attrs.length - kept.length;
-      return kept.map((kv) => this.redactAttribute(kv, scan));
-    };
-    const span: Span = {
-      ...input,
-      name: scan(input.name),
-      attributes: filter(input.attributes),
-      events: input.events?.map((e) => ({ ...e, attributes: filter(e.attributes) })),
-      links: input.links?.map((l) => ({ ...l, attributes: filter(l.attributes) })),
-    };
-    if (input.status?.message) span.status = { ...input.status, message: scan(input.status.message) };
-    this.trimLearned(input.traceId, learned);
-    return { span, counts, dropped };
+    const scan = new ScanRewrite(this.scanner, report.counts, learned);
+    // Copies first, then only fields the input has: a spread literal that adds fields costs
+    // ~40 times more in V8 (3 µs a span).
+    const span: Span = { ...input };
+    span.name = scan.rewrite(input.name);
+    if (input.attributes) span.attributes = this.redactAttributes(input.attributes, scan, report);
+    if (input.events) span.events = input.events.map((e) => this.redactNested(e, scan, report));
+    if (input.links) span.links = input.links.map((l) => this.redactNested(l, scan, report));
+    if (input.status?.message) {
+      span.status = { ...input.status };
+      span.status.message = scan.rewrite(input.status.message);
+    }
+    this.keepLearned(input.traceId, learned);
+    report.span = span;
+    return report;
+  }
+
+  /** An event or link with its attributes redacted. */
+  private redactNested<T extends { attributes?: KeyValue[] }>(input: T, scan: Rewrite, report: SpanReport): T {
+    const copy = { ...input };
+    if (input.attributes) copy.attributes = this.redactAttributes(input.attributes, scan, report);
+    return copy;
+  }
+
+  /** The attributes the tier keeps (counting the others in `report.dropped`), each redacted. */
+  private redactAttributes(attrs: KeyValue[], scan: Rewrite, report: SpanReport): KeyValue[] {
+    const kept: KeyValue[] = [];
+    for (const kv of attrs) {
+      if (this.policy.drops(kv.key)) report.dropped++;
+      else kept.push(this.redactAttribute(kv, scan));
+    }
+    return kept;
   }
 
   private redactAttribute(kv: KeyValue, scan: Rewrite): KeyValue {
@@ -131,9 +184,9 @@ export class RedactionProcessor implements Processor {
   /** Resource attributes: pseudonymised and scanned (no tier: they describe the agent, not content). */
   private redactResource(resource: Resource | undefined): Resource | undefined {
     if (!resource?.attributes) return resource;
-    const counts: KindCounts = new Map();
-    const scan: Rewrite = (text) => this.scanner.redact(text, counts, new Map());
+    const scan = new ScanRewrite(this.scanner, new Map(), new Map());
     const attributes = resource.attributes.map((kv) => this.redactAttribute(kv, scan));
+    const counts = scan.counts;
     if (counts.size > 0) {
       setAttribute(attributes, ATTR_COUNT, total(counts));
       setAttribute(attributes, ATTR_KINDS, formatKinds(counts));
@@ -148,17 +201,21 @@ export class RedactionProcessor implements Processor {
     if (dropped > 0) setAttribute(span.attributes, ATTR_DROPPED, dropped);
   }
 
+  /**
+   * The values learned so far in the trace, now its most recently used; a trace with none
+   * gets a fresh map that keepLearned stores only if something was learned into it.
+   */
   private learnedFor(traceId: string): Map<string, string> {
-    let values = this.learned.get(traceId);
-    if (values) this.learned.delete(traceId); // re-inserted below as most recently used
-    else values = new Map();
-    this.learned.set(traceId, values);
-    if (this.learned.size > LEARNED_TRACES) this.learned.delete(this.learned.keys().next().value!);
+    const values = this.learned.get(traceId);
+    if (!values) return new Map();
+    this.learned.delete(traceId); // re-inserted by keepLearned as most recently used
     return values;
   }
 
-  private trimLearned(traceId: string, values: Map<string, string>): void {
+  private keepLearned(traceId: string, values: Map<string, string>): void {
+    if (values.size === 0) return;
     while (values.size > LEARNED_PER_TRACE) values.delete(values.keys().next().value!);
-    if (values.size === 0) this.learned.delete(traceId);
+    this.learned.set(traceId, values);
+    if (this.learned.size > LEARNED_TRACES) this.learned.delete(this.learned.keys().next().value!);
   }
 }
