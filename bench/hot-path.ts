@@ -1,8 +1,9 @@
 /**
  * Cost per span of each step on the embedded pipeline's hot path, in one process, on the
  * same synthetic load as bench/pipeline.ts: OTLP protobuf decode, the receiver's id check,
- * the split into one message per trace, each processor, row mapping, JSONEachRow text, and
- * the insert into a fresh embedded engine (including how long one insert holds the event loop).
+ * the split into one message per trace, each processor, row mapping, the insert text
+ * (JSONCompactEachRow, and JSONEachRow as the spool writes it), and the insert of each into a
+ * fresh embedded engine (including how long one insert holds the event loop).
  *
  *   npx tsx bench/hot-path.ts [--spans 50000]
  */
@@ -13,9 +14,9 @@ import { MetricsRegistry } from '../core/metrics.ts';
 import { decodeProtobuf, encodeProtobuf } from '../core/otlp/codec.ts';
 import type { TracesData } from '../core/otlp/model.ts';
 import { splitByTrace } from '../core/otlp/traces.ts';
-import { createClickHouseClient, insertJsonEachRow } from '../exporters/clickhouse/client.ts';
+import { createClickHouseClient, insertJsonCompactEachRow, insertJsonEachRow } from '../exporters/clickhouse/client.ts';
 import { parseConfig as parseClickHouseConfig } from '../exporters/clickhouse/config.ts';
-import { jsonEachRow, type Row } from '../exporters/clickhouse/json-each-row.ts';
+import { jsonCompactEachRow, jsonEachRow, type Row } from '../exporters/clickhouse/json-each-row.ts';
 import { runMigrations } from '../exporters/clickhouse/migrations.ts';
 import { traceRows } from '../exporters/clickhouse/trace-rows.ts';
 import { enrichmentProcessorFactory } from '../processors/enrichment/index.ts';
@@ -57,7 +58,6 @@ const messages: TracesData[] = decoded.flatMap((d) => [...splitByTrace(d).values
 const redacted = messages.map((m) => redaction.processTraces(m) as TracesData);
 const enriched = redacted.map((m) => enrichment.processTraces(m) as TracesData);
 const rows: Row[][] = enriched.map((m) => traceRows(m));
-const bodiesText = rows.map((r) => jsonEachRow(r));
 
 console.log(`${spans.toLocaleString('en')} spans in ${requests} requests of ${SPANS_PER_REQUEST}`);
 step('decode protobuf', bodies, (b) => decodeProtobuf('traces', b));
@@ -67,32 +67,41 @@ step('split by trace', decoded, (d) => splitByTrace(d));
 step('redaction', messages, (m) => redaction.processTraces(m));
 step('enrichment', redacted, (m) => enrichment.processTraces(m));
 step('trace rows', enriched, (m) => traceRows(m));
-step('JSONEachRow', rows, (r) => jsonEachRow(r));
+step('JSONCompactEachRow', rows, (r) => jsonCompactEachRow(r));
+step('JSONEachRow (spool)', rows, (r) => jsonEachRow(r));
 
 const config = parseClickHouseConfig(new Fields({ endpoint: 'embedded', database: 'bench' }, 'exporters.clickhouse'));
 const client = createClickHouseClient(config.connection, { dataDir: path.join(dir, 'ch'), configDir: dir });
 await runMigrations(client, config.schema);
 const table = `${config.schema.database}.${config.schema.tracesTable}`;
 const perInsert = 10_000;
-const chunks: string[] = [];
 const all = rows.flat();
-for (let i = 0; i < all.length; i += perInsert) chunks.push(jsonEachRow(all.slice(i, i + perInsert)));
-let longestTickMs = 0;
-let last = performance.now();
-const ticker = setInterval(() => {
-  const now = performance.now();
-  longestTickMs = Math.max(longestTickMs, now - last);
-  last = now;
-}, 1);
-const cpu = process.cpuUsage();
-const wall = performance.now();
-for (const chunk of chunks) await insertJsonEachRow(client, table, chunk);
-const used = process.cpuUsage(cpu);
-const ms = performance.now() - wall;
-clearInterval(ticker);
-console.log(
-  `${`insert (${perInsert} rows)`.padEnd(22)} ${((used.user + used.system) / spans).toFixed(2).padStart(7)} µs/span CPU  ${((1_000 * ms) / spans).toFixed(2).padStart(7)} µs/span wall` +
-    `  longest event-loop stall ${longestTickMs.toFixed(0)} ms`,
-);
-void bodiesText;
+const slices: Row[][] = [];
+for (let i = 0; i < all.length; i += perInsert) slices.push(all.slice(i, i + perInsert));
+
+async function timeInserts(name: string, inserts: (() => Promise<void>)[]): Promise<void> {
+  let longestTickMs = 0;
+  let last = performance.now();
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    longestTickMs = Math.max(longestTickMs, now - last);
+    last = now;
+  }, 1);
+  const cpu = process.cpuUsage();
+  const wall = performance.now();
+  for (const insert of inserts) await insert();
+  const used = process.cpuUsage(cpu);
+  const ms = performance.now() - wall;
+  clearInterval(ticker);
+  console.log(
+    `${name.padEnd(22)} ${((used.user + used.system) / spans).toFixed(2).padStart(7)} µs/span CPU  ${((1_000 * ms) / spans).toFixed(2).padStart(7)} µs/span wall` +
+      `  longest event-loop stall ${longestTickMs.toFixed(0)} ms`,
+  );
+}
+
+const compact = slices.map((r) => jsonCompactEachRow(r));
+const objects = slices.map((r) => jsonEachRow(r));
+await timeInserts(`insert compact (${perInsert})`, compact.map((body) => () => insertJsonCompactEachRow(client, table, body)));
+await timeInserts(`insert JSONEachRow`, objects.map((body) => () => insertJsonEachRow(client, table, body)));
+console.log(`bytes/row: compact ${Math.round(compact.reduce((n, c) => n + c.body.length, 0) / spans)}, JSONEachRow ${Math.round(objects.reduce((n, b) => n + b.length, 0) / spans)}`);
 await client.close();

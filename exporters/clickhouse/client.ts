@@ -10,6 +10,7 @@ import { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { EMBEDDED, type ConnectionConfig } from './config.ts';
+import type { CompactRows } from './json-each-row.ts';
 
 export type { ClickHouseClient };
 
@@ -43,8 +44,18 @@ export function createClickHouseClient(config: ConnectionConfig, where: ClientLo
 }
 
 /** Runs `INSERT INTO <table> FORMAT JSONEachRow` with a body that is already JSONEachRow text. */
-export async function insertJsonEachRow(client: ClickHouseClient, table: string, body: string): Promise<void> {
-  const result = await client.exec({ query: `INSERT INTO ${table} FORMAT JSONEachRow`, values: Readable.from([body]) });
+export function insertJsonEachRow(client: ClickHouseClient, table: string, body: string): Promise<void> {
+  return insertText(client, `INSERT INTO ${table} FORMAT JSONEachRow`, body);
+}
+
+/** Runs `INSERT INTO <table> (<columns>) FORMAT JSONCompactEachRow` with rows already in that format. */
+export function insertJsonCompactEachRow(client: ClickHouseClient, table: string, { columns, body }: CompactRows): Promise<void> {
+  const list = columns.map((c) => `\`${c}\``).join(', ');
+  return insertText(client, `INSERT INTO ${table} (${list}) FORMAT JSONCompactEachRow`, body);
+}
+
+async function insertText(client: ClickHouseClient, query: string, body: string): Promise<void> {
+  const result = await client.exec({ query, values: Readable.from([body]) });
   // The response body must be consumed, or an HTTP socket stays busy.
   for await (const _ of result.stream) void _;
 }

@@ -1,6 +1,6 @@
 /**
  * The ClickHouse exporter: maps OTLP data to contrib-layout rows, batches them across export
- * calls, inserts one JSONEachRow batch per table with retries, and keeps nothing-lost,
+ * calls, inserts one JSONCompactEachRow batch per table with retries, and keeps nothing-lost,
  * nothing-twice through an outage: on a durable bus the export rejects (offsets stay
  * uncommitted) and redeliveries are checked against what is stored; in embedded mode the batch
  * goes to a disk spool that is re-driven when ClickHouse is back.
@@ -11,12 +11,12 @@ import type { Delivery, Exporter, ExporterContext } from '../../core/component.t
 import { log } from '../../core/log.ts';
 import type { LogsData, MetricsData, Signal, SignalData, TracesData } from '../../core/otlp/model.ts';
 import { Batcher, type BatchPart } from './batcher.ts';
-import { createClickHouseClient, insertJsonEachRow, type ClickHouseClient } from './client.ts';
+import { createClickHouseClient, insertJsonCompactEachRow, insertJsonEachRow, type ClickHouseClient } from './client.ts';
 import type { ClickHouseExporterConfig } from './config.ts';
 import { ExportProgress, type Position } from './export-progress.ts';
 import { exporterMetrics, type ExporterMetrics } from './exporter-metrics.ts';
 import { candidateOf, notStored, storedCopies, type TableKind } from './identity.ts';
-import { jsonEachRow, type Row } from './json-each-row.ts';
+import { jsonCompactEachRow, jsonEachRow, type Row } from './json-each-row.ts';
 import { logRows } from './log-rows.ts';
 import { metricRows } from './metric-rows.ts';
 import { runMigrations } from './migrations.ts';
@@ -118,10 +118,10 @@ export class ClickHouseExporter implements Exporter {
     return keep.map((i) => rows[i]!);
   }
 
-  private async insert(kind: TableKind, body: string, rows: number): Promise<void> {
+  private async insert(kind: TableKind, rows: number, write: (client: ClickHouseClient, table: string) => Promise<void>): Promise<void> {
     const table = this.tables[kind];
     const started = performance.now();
-    await insertJsonEachRow(this.requireClient(), table, body);
+    await write(this.requireClient(), table);
     this.metrics.written(table, rows, (performance.now() - started) / 1_000);
   }
 
@@ -143,7 +143,9 @@ export class ClickHouseExporter implements Exporter {
           target = this.tables[kind];
           // A failed insert may still have landed (a timeout over HTTP): later attempts skip stored rows.
           const pending = attempt > 0 ? await this.withoutStored(kind, rows) : rows;
-          if (pending.length > 0) await this.insert(kind, jsonEachRow(pending), pending.length);
+          if (pending.length > 0) {
+            await this.insert(kind, pending.length, (client, table) => insertJsonCompactEachRow(client, table, jsonCompactEachRow(pending)));
+          }
           remaining.delete(kind);
         }
         return;
@@ -173,7 +175,10 @@ export class ClickHouseExporter implements Exporter {
     const copies = await storedCopies(this.requireClient(), this.tables[header.kind], header.kind, header.candidates);
     const keep = notStored(header.candidates, copies);
     if (keep.length < lines.length) this.metrics.duplicates(this.tables[header.kind], lines.length - keep.length);
-    if (keep.length > 0) await this.insert(header.kind, keep.map((i) => `${lines[i]}\n`).join(''), keep.length);
+    if (keep.length > 0) {
+      const body = keep.map((i) => `${lines[i]}\n`).join('');
+      await this.insert(header.kind, keep.length, (client, table) => insertJsonEachRow(client, table, body));
+    }
     this.metrics.redriven();
   }
 }

@@ -1,5 +1,6 @@
 /**
- * Rows and their JSONEachRow text. 64-bit values (DateTime64(9) nanoseconds, UInt64 counts) are
+ * Rows and their JSON text: JSONCompactEachRow (one array per row, the column names once in the
+ * INSERT) for inserts, JSONEachRow (one object per row, self-describing) for the spool. 64-bit values (DateTime64(9) nanoseconds, UInt64 counts) are
  * bigints and are written as bare JSON integers: ClickHouse reads a bare integer into
  * DateTime64(9) as nanoseconds whatever `date_time_input_format` is, where a string would go
  * through its date parsing heuristics.
@@ -47,4 +48,29 @@ export function jsonEachRow(rows: Row[]): string {
   }
   lines.push('');
   return lines.join('\n');
+}
+
+/** The INSERT's column list and one JSON array of values per row, in that order. */
+export interface CompactRows {
+  columns: string[];
+  body: string;
+}
+
+/**
+ * Rows of one table as JSONCompactEachRow: about half the bytes of JSONEachRow, and cheaper for
+ * ClickHouse to parse. The columns are the first row's; every row of a table has the same.
+ */
+export function jsonCompactEachRow(rows: Row[]): CompactRows {
+  const columns = rows.length > 0 ? Object.keys(rows[0]!) : [];
+  let body = '';
+  for (const row of rows) {
+    let line = '[';
+    for (let i = 0; i < columns.length; i++) {
+      const v = row[columns[i]!];
+      if (v === undefined) throw new Error(`row has no column ${columns[i]} (the table's rows must share their columns)`);
+      line += i === 0 ? value(v) : `,${value(v)}`;
+    }
+    body += `${line}]\n`;
+  }
+  return { columns, body };
 }
