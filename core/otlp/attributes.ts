@@ -44,11 +44,15 @@ export function getNumber(attrs: KeyValue[] | undefined, key: string): number | 
   return Number.isFinite(n) ? n : undefined;
 }
 
-/** Sets (replacing) an attribute; returns the list so a missing list can be created inline. */
+/**
+ * Sets (replacing) an attribute; returns the list so a missing list can be created inline. An
+ * existing entry is replaced by a new one, never changed: a processor's copied list still
+ * shares its entries with the input message, which must stay untouched.
+ */
 export function setAttribute(attrs: KeyValue[] | undefined, key: string, value: AttributeValue): KeyValue[] {
   const list = attrs ?? [];
-  const existing = list.find((a) => a.key === key);
-  if (existing) existing.value = toAnyValue(value);
+  const i = list.findIndex((a) => a.key === key);
+  if (i >= 0) list[i] = { key, value: toAnyValue(value) };
   else list.push({ key, value: toAnyValue(value) });
   return list;
 }

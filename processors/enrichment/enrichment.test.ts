@@ -186,4 +186,13 @@ describe('enrichment processor', () => {
     await processor().processTraces(input);
     expect(input).toEqual(before);
   });
+
+  it('leaves its input untouched when a span already carries the attributes it sets (a message processed again)', async () => {
+    const input = message([{ ...call('claude-sonnet-4-5', { input: 10, output: 10 }), 'agentotel.team': 'old', 'agentotel.cost.usd': 99 }], { team: 't' });
+    const before = structuredClone(input);
+    const [span] = await enriched(input);
+    expect(span).toMatchObject({ 'agentotel.team': 't' });
+    expect(span!['agentotel.cost.usd']).not.toBe('99');
+    expect(input).toEqual(before);
+  });
 });

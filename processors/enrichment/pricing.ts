@@ -43,8 +43,12 @@ export function normalizeModel(model: string): string {
     .replace(/(\d)\.(\d)/g, '$1-$2');
 }
 
+/** Model ids whose normalized name is remembered (all of them are cleared when full). */
+const NORMALIZED_CACHE_SIZE = 1_000;
+
 export class PricingTable {
   private readonly byName = new Map<string, ModelPrice>();
+  private readonly normalized = new Map<string, string>();
 
   constructor(
     readonly version: string,
@@ -58,7 +62,13 @@ export class PricingTable {
 
   /** The price of a model id as spans carry it, or undefined when the table does not know it. */
   lookup(model: string): ModelPrice | undefined {
-    return this.byName.get(normalizeModel(model));
+    // Every model call is looked up; the ids seen are few, the normalization (8 regexes) is not free.
+    let name = this.normalized.get(model);
+    if (name === undefined) {
+      if (this.normalized.size >= NORMALIZED_CACHE_SIZE) this.normalized.clear();
+      this.normalized.set(model, (name = normalizeModel(model)));
+    }
+    return this.byName.get(name);
   }
 }
 

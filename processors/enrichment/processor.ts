@@ -28,6 +28,11 @@ function isModelCall(attrs: KeyValue[] | undefined): boolean {
   return getNumber(attrs, 'gen_ai.usage.input_tokens') !== undefined || getNumber(attrs, 'gen_ai.usage.output_tokens') !== undefined;
 }
 
+const TEAM_KEYS = ['team'];
+const USER_KEYS = ['user.email', 'user.id'];
+
+const tokens = (attrs: KeyValue[], key: string): number => Math.max(0, getNumber(attrs, key) ?? 0);
+
 const firstOf = (keys: string[], ...lists: (KeyValue[] | undefined)[]): string | undefined => {
   for (const attrs of lists) {
     for (const key of keys) {
@@ -48,10 +53,13 @@ export class EnrichmentProcessor implements Processor {
   private enrich(input: Span, resource: Resource | undefined): Span {
     const attributes = [...(input.attributes ?? [])];
     const r = resource?.attributes;
-    setAttribute(attributes, ATTR_TEAM, firstOf(['team'], r, input.attributes) ?? UNASSIGNED);
-    setAttribute(attributes, ATTR_USER, firstOf(['user.email', 'user.id'], r, input.attributes) ?? UNASSIGNED);
+    setAttribute(attributes, ATTR_TEAM, firstOf(TEAM_KEYS, r, input.attributes) ?? UNASSIGNED);
+    setAttribute(attributes, ATTR_USER, firstOf(USER_KEYS, r, input.attributes) ?? UNASSIGNED);
     if (isModelCall(input.attributes)) this.price(attributes);
-    return { ...input, attributes };
+    // Copy, then assign: a spread literal adding a field the input lacks takes V8's slow path.
+    const span = { ...input };
+    span.attributes = attributes;
+    return span;
   }
 
   private price(attrs: KeyValue[]): void {
@@ -63,13 +71,12 @@ export class EnrichmentProcessor implements Processor {
       setAttribute(attrs, ATTR_UNPRICED, true);
       return;
     }
-    const tokens = (key: string) => Math.max(0, getNumber(attrs, key) ?? 0);
     const usage = {
-      input: tokens('gen_ai.usage.input_tokens'),
-      output: tokens('gen_ai.usage.output_tokens'),
-      cacheRead: tokens('gen_ai.usage.cache_read.input_tokens'),
-      cacheCreation: tokens('gen_ai.usage.cache_creation.input_tokens'),
-      cacheCreation1h: tokens(ATTR_CACHE_CREATION_1H),
+      input: tokens(attrs, 'gen_ai.usage.input_tokens'),
+      output: tokens(attrs, 'gen_ai.usage.output_tokens'),
+      cacheRead: tokens(attrs, 'gen_ai.usage.cache_read.input_tokens'),
+      cacheCreation: tokens(attrs, 'gen_ai.usage.cache_creation.input_tokens'),
+      cacheCreation1h: tokens(attrs, ATTR_CACHE_CREATION_1H),
     };
     // The conventions count cache tokens inside input_tokens; a producer that does not is
     // priced as if it did (uncached input clamped to 0) and flagged.
