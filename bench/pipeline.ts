@@ -70,12 +70,22 @@ async function rowsWritten(telemetry: string): Promise<number> {
   return scrapeCounter(telemetry, ROWS_METRIC, 'otel_traces');
 }
 
-async function waitRows(telemetry: string, target: number, timeoutMs = 600_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while ((await rowsWritten(telemetry)) < target) {
-    if (Date.now() > deadline) throw new Error(`rows did not reach ${target}`);
+/** Waits until `target` rows are written; fails when the count stops growing for `stallMs`. */
+async function waitRows(telemetry: string, target: number, stallMs = 60_000): Promise<void> {
+  let last = -1;
+  let lastChange = Date.now();
+  for (;;) {
+    const rows = await rowsWritten(telemetry);
+    if (rows >= target) return;
+    if (rows !== last) [last, lastChange] = [rows, Date.now()];
+    else if (Date.now() - lastChange > stallMs) throw new Error(`rows stalled at ${rows} of ${target} for ${stallMs / 1_000} s`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** On a failed run: what each process printed (warnings and errors), to see where it stuck. */
+function printOutputs(processes: AgentotelProcess[]): void {
+  for (const p of processes) console.error(`--- ${p.name} output (last 3,000 characters)\n${p.output().slice(-3_000)}`);
 }
 
 interface Result {
@@ -140,6 +150,9 @@ async function embedded(): Promise<Result> {
   try {
     const { endpoints } = await up.ready;
     return await measure(endpoints['otlp.http']!, endpoints.telemetry!, [up]);
+  } catch (err) {
+    printOutputs([up]);
+    throw err;
   } finally {
     await up.stop('SIGTERM');
   }
@@ -164,6 +177,9 @@ async function distributed(): Promise<Result> {
     const http = (await receiver.ready).endpoints['otlp.http']!;
     const exporterTelemetry = (await procs.at(-1)!.ready).endpoints.telemetry!;
     return await measure(http, exporterTelemetry, procs);
+  } catch (err) {
+    printOutputs(procs);
+    throw err;
   } finally {
     await Promise.all(procs.map((p) => p.stop('SIGTERM')));
   }
