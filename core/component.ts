@@ -33,6 +33,14 @@ interface Factory<C> {
 /** Where a receiver sends what it accepted; resolves once the bus has acknowledged it. */
 export type NextConsumers = { [S in Signal]?: (data: SignalData[S]) => Promise<void> };
 
+/**
+ * Thrown by a next consumer for data that can never be passed on however often it is sent
+ * (a single span larger than the bus takes). Receivers answer it with a non-retryable error.
+ */
+export class DataTooLargeError extends Error {
+  override name = 'DataTooLargeError';
+}
+
 export interface Receiver {
   start(): Promise<void>;
   shutdown(): Promise<void>;

@@ -154,6 +154,7 @@ function parseBus(f: Fields): BusConfig {
     tls: k.bool('tls', false),
     sasl: mechanism ? { mechanism, username: sasl.string('username'), password: sasl.string('password') } : undefined,
     sessionTimeoutMs: k.duration('session_timeout', 10_000),
+    maxMessageBytes: k.size('max_message_bytes', 1_000_000),
   };
   sasl.done();
   k.done();

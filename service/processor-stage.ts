@@ -3,13 +3,14 @@
  * message, publish the results to its output topic and the failures to the dead letters,
  * and only then let the bus commit the batch. A crash before that redelivers the batch.
  */
-import type { Bus, OutgoingMessage, Subscription } from '../core/bus/bus.ts';
-import type { Processor } from '../core/component.ts';
+import type { Bus, IncomingMessage, OutgoingMessage, Subscription } from '../core/bus/bus.ts';
+import { DataTooLargeError, type Processor } from '../core/component.ts';
 import type { MetricsRegistry } from '../core/metrics.ts';
 import type { TracesData } from '../core/otlp/model.ts';
 import { countSpans } from '../core/otlp/traces.ts';
 import { log } from '../core/log.ts';
 import { inSpan } from './self-telemetry.ts';
+import { publishTraces } from './publish-traces.ts';
 import { deadLetterFor, type DeadLetter, type DeadLetterSink } from './deadletters.ts';
 import type { ProcessorStage } from './topology.ts';
 
@@ -38,6 +39,7 @@ export async function runProcessorStage(
     inSpan(`process ${name}`, { 'messaging.batch.message_count': batch.length }, async () => {
       const started = performance.now();
       const out: OutgoingMessage<TracesData>[] = [];
+      const sources: IncomingMessage<TracesData>[] = [];
       const dead: DeadLetter[] = [];
       let spansIn = 0;
       let spansOut = 0;
@@ -51,14 +53,26 @@ export async function runProcessorStage(
           try {
             const result = await processor.processTraces(m.value);
             const n = countSpans(result);
-            if (n > 0) out.push({ key: m.key, value: result, headers: m.headers });
+            if (n > 0) {
+              out.push({ key: m.key, value: result, headers: m.headers });
+              sources.push(m);
+            }
             spansOut += n;
           } catch (err) {
             log('warn', `processor ${name} rejected a message; sent to dead letters`, { error: (err as Error).message, offset: m.offset });
             dead.push(deadLetterFor(m, name, err as Error, stage.input.codec.encode(m.value)));
           }
         }
-        await bus.publish(stage.output, out);
+        await publishTraces(bus, stage.output, out).catch(async (err: unknown) => {
+          if (!(err instanceof DataTooLargeError)) throw err;
+          // Nothing was sent: find the messages that can never be, and dead-letter them.
+          for (const [i, o] of out.entries()) {
+            await publishTraces(bus, stage.output, [o]).catch((e: unknown) => {
+              if (!(e instanceof DataTooLargeError)) throw e;
+              dead.push(deadLetterFor(sources[i]!, name, e, stage.input.codec.encode(o.value)));
+            });
+          }
+        });
         await deadLetters.send(dead);
       } catch (err) {
         processor.abort?.();

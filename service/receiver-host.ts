@@ -14,6 +14,7 @@ import { attributesToMap } from '../core/otlp/attributes.ts';
 import type { ServiceConfig } from './config.ts';
 import { receivedTopic } from './topology.ts';
 import { componentContext } from './context.ts';
+import { publishTraces } from './publish-traces.ts';
 
 function resourceKey(resource: Resource | undefined): string {
   const attrs = attributesToMap(resource?.attributes);
@@ -83,7 +84,11 @@ export async function startReceivers(config: ServiceConfig, bus: Bus, metrics: M
       (next as Record<Signal, (d: SignalData[Signal]) => Promise<void>>)[signal] = async (data) => {
         const messages = messagesFor(signal, data);
         if (messages.length === 0) return;
-        await withDeadline(Promise.all(targets.map((t) => bus.publish(t, messages))), PUBLISH_DEADLINE_MS);
+        const publish = (t: SignalTopic<Signal>) =>
+          signal === 'traces'
+            ? publishTraces(bus, t as SignalTopic<'traces'>, messages as OutgoingMessage<TracesData>[])
+            : bus.publish(t, messages);
+        await withDeadline(Promise.all(targets.map(publish)), PUBLISH_DEADLINE_MS);
       };
     }
     const receiver = r.factory.create(r.config, { ...componentContext(config, id, metrics), next });

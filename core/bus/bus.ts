@@ -36,9 +36,7 @@ interface Position {
 }
 
 /** A consumed message: decoded, or (a poison message) the raw bytes and why decoding failed. */
-export type IncomingMessage<T> =
-  | (Position & { ok: true; value: T })
-  | (Position & { ok: false; raw: Uint8Array; error: Error });
+export type IncomingMessage<T> = (Position & { ok: true; value: T }) | (Position & { ok: false; raw: Uint8Array; error: Error });
 
 export type BatchHandler<T> = (batch: IncomingMessage<T>[]) => Promise<void>;
 
@@ -76,6 +74,21 @@ export interface Bus {
    */
   replay?<T>(topic: Topic<T>, sinceMs: number): AsyncIterable<T>;
   close(): Promise<void>;
+}
+
+/**
+ * Raised by publish, before anything is sent, when a message is larger than the bus takes
+ * (Kafka's max.message.bytes). Sending it again cannot help: the caller splits or rejects it.
+ */
+export class MessageTooLargeError extends Error {
+  override name = 'MessageTooLargeError';
+  constructor(
+    readonly index: number,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`message ${index} is ${bytes} bytes encoded, over the bus limit of ${limit} bytes`);
+  }
 }
 
 /** Raised by publish when the bus cannot take the messages now (broker down, queue closed). */

@@ -15,7 +15,7 @@ import {
   type SASLOptions,
 } from 'kafkajs';
 import type { Bus, BatchHandler, IncomingMessage, OutgoingMessage, SubscribeOptions, Subscription, Topic } from './bus.ts';
-import { BusUnavailableError } from './bus.ts';
+import { BusUnavailableError, MessageTooLargeError } from './bus.ts';
 import { log } from '../log.ts';
 import { replayTopic } from './kafka-replay.ts';
 
@@ -29,6 +29,11 @@ export interface KafkaBusOptions {
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   /** Delay between attempts of a failing handler (default 1 s, doubling to 30 s). */
   retryDelayMs?: number;
+  /**
+   * Largest encoded message, and largest produce request, this bus sends (default 1,000,000:
+   * under Kafka's default max.message.bytes of 1 MiB, which bounds a partition's record batch).
+   */
+  maxMessageBytes?: number;
   /**
    * How long the group waits for a silent consumer (a killed worker) before giving its
    * partitions to another (default 30 s; the broker bounds it by group.min.session.timeout.ms).
@@ -111,10 +116,14 @@ export class KafkaBus implements Bus {
   async publish<T>(topic: Topic<T>, messages: OutgoingMessage<T>[]): Promise<void> {
     if (messages.length === 0) return;
     // Encoding errors are the caller's (bad value), not the bus being unavailable.
+    const limit = this.options.maxMessageBytes ?? 1_000_000;
     const records = messages.map((m) => ({ key: m.key, value: Buffer.from(topic.codec.encode(m.value)), headers: m.headers }));
+    const tooLarge = records.findIndex((r) => r.value.length > limit);
+    if (tooLarge >= 0) throw new MessageTooLargeError(tooLarge, records[tooLarge]!.value.length, limit);
     try {
       const producer = await this.getProducer();
-      await producer.send({ topic: topic.name, acks: -1, messages: records });
+      // kafkajs sends one record batch per partition; keep each request under the limit.
+      for (const chunk of chunksUnder(records, limit)) await producer.send({ topic: topic.name, acks: -1, messages: chunk });
     } catch (err) {
       throw new BusUnavailableError(`kafka publish to ${topic.name} failed: ${(err as Error).message}`);
     }
@@ -227,4 +236,20 @@ async function sleepWithHeartbeat(ms: number, heartbeat: () => Promise<void>, st
     await new Promise((r) => setTimeout(r, Math.min(1_000, until - Date.now())));
     await heartbeat();
   }
+}
+
+/** Consecutive runs of records whose values add up to at most `limit` bytes. */
+function* chunksUnder<R extends { value: Buffer }>(records: R[], limit: number): Generator<R[]> {
+  let chunk: R[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    if (chunk.length > 0 && bytes + r.value.length > limit) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(r);
+    bytes += r.value.length;
+  }
+  if (chunk.length > 0) yield chunk;
 }

@@ -26,9 +26,7 @@ export function filterSpans(data: TracesData, keep: (span: Span) => boolean): Tr
   const resourceSpans = (data.resourceSpans ?? [])
     .map((rs) => ({
       ...rs,
-      scopeSpans: (rs.scopeSpans ?? [])
-        .map((ss) => ({ ...ss, spans: (ss.spans ?? []).filter(keep) }))
-        .filter((ss) => ss.spans.length > 0),
+      scopeSpans: (rs.scopeSpans ?? []).map((ss) => ({ ...ss, spans: (ss.spans ?? []).filter(keep) })).filter((ss) => ss.spans.length > 0),
     }))
     .filter((rs) => rs.scopeSpans.length > 0);
   return { resourceSpans };
@@ -79,4 +77,13 @@ export function mapTraces(
       };
     }),
   };
+}
+
+/** Splits a message into two with about half the spans each (for a message too large to send). */
+export function halveSpans(data: TracesData): [TracesData, TracesData] {
+  const half = Math.ceil(countSpans(data) / 2);
+  let i = 0;
+  const first = filterSpans(data, () => i++ < half);
+  i = 0;
+  return [first, filterSpans(data, () => i++ >= half)];
 }

@@ -4,6 +4,7 @@
  * grpc-encoding gzip and the size limit) and are decoded here, so a malformed message gets
  * INVALID_ARGUMENT with the decoder's reason rather than grpc-js's INTERNAL.
  */
+import { DataTooLargeError } from '../../core/component.ts';
 import * as grpc from '@grpc/grpc-js';
 import { decodeProtobuf, OtlpDecodeError } from '../../core/otlp/codec.ts';
 import { log } from '../../core/log.ts';
@@ -93,7 +94,8 @@ export class OtlpGrpcServer {
 
   private toStatus(err: unknown): Partial<grpc.StatusObject> {
     if (err instanceof GrpcFailure) return { code: err.code, details: err.message };
-    if (err instanceof OtlpDecodeError) return { code: grpc.status.INVALID_ARGUMENT, details: err.message };
+    if (err instanceof OtlpDecodeError || err instanceof DataTooLargeError)
+      return { code: grpc.status.INVALID_ARGUMENT, details: err.message };
     if (err instanceof NextUnavailableError) return { code: grpc.status.UNAVAILABLE, details: err.message };
     log('error', 'otlp receiver: unexpected error handling a gRPC call', { receiver: this.receiverId, error: (err as Error).message });
     return { code: grpc.status.INTERNAL, details: 'internal error' };

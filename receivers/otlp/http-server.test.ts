@@ -3,6 +3,7 @@
  * the status the OTLP specification prescribes while the server keeps serving.
  */
 import { readFileSync } from 'node:fs';
+import { DataTooLargeError } from '../../core/component.ts';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -24,8 +25,18 @@ interface Reply {
   body: Buffer;
 }
 
-async function post(rx: TestReceiver, path: string, body: Uint8Array | string, headers: Record<string, string>, method = 'POST'): Promise<Reply> {
-  const res = await fetch(`http://${rx.http}${path}`, { method, body: method === 'GET' ? undefined : typeof body === 'string' ? body : new Uint8Array(body), headers });
+async function post(
+  rx: TestReceiver,
+  path: string,
+  body: Uint8Array | string,
+  headers: Record<string, string>,
+  method = 'POST',
+): Promise<Reply> {
+  const res = await fetch(`http://${rx.http}${path}`, {
+    method,
+    body: method === 'GET' ? undefined : typeof body === 'string' ? body : new Uint8Array(body),
+    headers,
+  });
   return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
 }
 
@@ -76,7 +87,10 @@ describe('OTLP/HTTP receiver', () => {
 
       it(`${signal} as JSON with gzip, answered with {}`, async () => {
         const body = gzipSync(JSON.stringify(requests[signal]));
-        const reply = await post(rx, `/v1/${signal}`, body, { 'content-type': 'application/json; charset=utf-8', 'content-encoding': 'gzip' });
+        const reply = await post(rx, `/v1/${signal}`, body, {
+          'content-type': 'application/json; charset=utf-8',
+          'content-encoding': 'gzip',
+        });
         expect(reply.status).toBe(200);
         expect(reply.headers.get('content-type')).toBe(JSON_TYPE);
         expect(JSON.parse(reply.body.toString())).toEqual({});
@@ -92,14 +106,7 @@ describe('OTLP/HTTP receiver', () => {
   });
 
   describe('partial success for spans with invalid ids', () => {
-    const request = () =>
-      tracesRequest(5, [
-        {},
-        { traceId: '00'.repeat(16) },
-        { spanId: 'abcd' },
-        {},
-        { parentSpanId: '0102' },
-      ]);
+    const request = () => tracesRequest(5, [{}, { traceId: '00'.repeat(16) }, { spanId: 'abcd' }, {}, { parentSpanId: '0102' }]);
 
     it('over protobuf: forwards the valid spans and reports the rejected ones', async () => {
       const reply = await post(rx, '/v1/traces', protobufBody('traces', request()), { 'content-type': PROTOBUF });
@@ -120,11 +127,15 @@ describe('OTLP/HTTP receiver', () => {
     });
 
     it('over JSON: answers partialSuccess in JSON; a request of only invalid spans forwards nothing', async () => {
-      const reply = await post(rx, '/v1/traces', JSON.stringify(tracesRequest(2, [{ spanId: '' }, { traceId: 'ab' }])), { 'content-type': JSON_TYPE });
+      const reply = await post(rx, '/v1/traces', JSON.stringify(tracesRequest(2, [{ spanId: '' }, { traceId: 'ab' }])), {
+        'content-type': JSON_TYPE,
+      });
       expect(reply.status).toBe(200);
       const { partialSuccess } = JSON.parse(reply.body.toString()) as { partialSuccess: { rejectedSpans: string; errorMessage: string } };
       expect(partialSuccess.rejectedSpans).toBe('2');
-      expect(partialSuccess.errorMessage).toMatch(/^rejected 2 of 2 spans: .*spanId must be 8 bytes .*\(got empty\).*traceId must be 16 bytes .*\(got 0xab\)$/);
+      expect(partialSuccess.errorMessage).toMatch(
+        /^rejected 2 of 2 spans: .*spanId must be 8 bytes .*\(got empty\).*traceId must be 16 bytes .*\(got 0xab\)$/,
+      );
       expect(rx.received.traces).toHaveLength(0);
     });
   });
@@ -176,11 +187,17 @@ describe('OTLP/HTTP receiver', () => {
     });
 
     it('bad gzip → 400; truncated gzip → 400', async () => {
-      const notGzip = await post(rx, '/v1/traces', protobufBody('traces', tracesRequest(1)), { 'content-type': PROTOBUF, 'content-encoding': 'gzip' });
+      const notGzip = await post(rx, '/v1/traces', protobufBody('traces', tracesRequest(1)), {
+        'content-type': PROTOBUF,
+        'content-encoding': 'gzip',
+      });
       expect(notGzip.status).toBe(400);
       expect(statusOf(notGzip).message).toBe('invalid gzip body: incorrect header check');
       const gz = gzipSync(protobufBody('traces', tracesRequest(20)));
-      const truncated = await post(rx, '/v1/traces', gz.subarray(0, gz.length - 10), { 'content-type': PROTOBUF, 'content-encoding': 'gzip' });
+      const truncated = await post(rx, '/v1/traces', gz.subarray(0, gz.length - 10), {
+        'content-type': PROTOBUF,
+        'content-encoding': 'gzip',
+      });
       expect(truncated.status).toBe(400);
       expect(statusOf(truncated).message).toBe('invalid gzip body: unexpected end of file');
     });
@@ -188,14 +205,20 @@ describe('OTLP/HTTP receiver', () => {
     it('body over the limit by Content-Length → 413 before reading it', async () => {
       const reply = await rawRequest(rx.http, { 'content-type': PROTOBUF, 'content-length': String(LIMIT + 1) }, []);
       expect(reply.status).toBe(413);
-      expect(decodeStatus(reply.body)).toEqual({ code: 8, message: `request body (Content-Length ${LIMIT + 1}) exceeds the limit of ${LIMIT} bytes (max_request_body_size)` });
+      expect(decodeStatus(reply.body)).toEqual({
+        code: 8,
+        message: `request body (Content-Length ${LIMIT + 1}) exceeds the limit of ${LIMIT} bytes (max_request_body_size)`,
+      });
     });
 
     it('chunked body growing over the limit → 413 while streaming', async () => {
       const chunk = Buffer.alloc(16 * 1024, 1);
       const reply = await rawRequest(rx.http, { 'content-type': JSON_TYPE, 'transfer-encoding': 'chunked' }, Array(10).fill(chunk));
       expect(reply.status).toBe(413);
-      expect(JSON.parse(reply.body.toString())).toEqual({ code: 8, message: `request body exceeds the limit of ${LIMIT} bytes (max_request_body_size)` });
+      expect(JSON.parse(reply.body.toString())).toEqual({
+        code: 8,
+        message: `request body exceeds the limit of ${LIMIT} bytes (max_request_body_size)`,
+      });
     });
 
     it('gzip bomb (small on the wire, large decompressed) → 413', async () => {
@@ -213,7 +236,10 @@ describe('OTLP/HTTP receiver', () => {
       expect(statusOf(get).message).toBe('method GET not allowed on /v1/traces; use POST');
       const unknown = await post(rx, '/v1/spans', '{}', { 'content-type': JSON_TYPE });
       expect(unknown.status).toBe(404);
-      expect(statusOf(unknown)).toEqual({ code: 5, message: 'no OTLP endpoint at "/v1/spans"; this receiver serves /v1/traces, /v1/logs, /v1/metrics' });
+      expect(statusOf(unknown)).toEqual({
+        code: 5,
+        message: 'no OTLP endpoint at "/v1/spans"; this receiver serves /v1/traces, /v1/logs, /v1/metrics',
+      });
     });
 
     it('pipeline refusing → 503 with Retry-After and UNAVAILABLE status; nothing counted as accepted', async () => {
@@ -224,6 +250,14 @@ describe('OTLP/HTTP receiver', () => {
       expect(statusOf(reply)).toEqual({ code: 14, message: 'the pipeline cannot accept logs right now; retry later' });
       expect(rx.received.logs).toHaveLength(0);
       expect(rx.metrics.counter('agentotel_receiver_refused_log_records_total', '').get({ receiver: 'otlp', transport: 'http' })).toBe(2);
+    });
+
+    it('data the pipeline can never take (a span over the bus limit) → 413, not a retryable 503', async () => {
+      rx.refuseNext(1, new DataTooLargeError('a span of 2000000 bytes (encoded) is over the bus limit of 1000000 bytes'));
+      const reply = await post(rx, '/v1/traces', protobufBody('traces', tracesRequest(1)), { 'content-type': PROTOBUF });
+      expect(reply.status).toBe(413);
+      expect(reply.headers.get('retry-after')).toBeNull();
+      expect(statusOf(reply)).toEqual({ code: 8, message: 'a span of 2000000 bytes (encoded) is over the bus limit of 1000000 bytes' });
     });
   });
 });
@@ -296,9 +330,18 @@ describe('OTLP/HTTP receiver replaying real Claude Code exports', () => {
   const fixtures = fileURLToPath(new URL('../../../shared/fixtures/claude-code', import.meta.url));
   for (const scenario of ['a-baseline', 'b-multi-step', 'e-multi-turn']) {
     it(`accepts every request of ${scenario} as Claude Code sent it`, async () => {
-      const index = readFileSync(`${fixtures}/${scenario}/otlp/index.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as {
-        file: string; signal: Signal; path: string; content_type: string;
-      });
+      const index = readFileSync(`${fixtures}/${scenario}/otlp/index.jsonl`, 'utf8')
+        .trim()
+        .split('\n')
+        .map(
+          (l) =>
+            JSON.parse(l) as {
+              file: string;
+              signal: Signal;
+              path: string;
+              content_type: string;
+            },
+        );
       for (const entry of index) {
         const body = readFileSync(`${fixtures}/${scenario}/otlp/${entry.file}`);
         const before = rx.received[entry.signal].length;

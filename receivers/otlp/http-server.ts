@@ -4,6 +4,7 @@
  * request: the Export*ServiceResponse on 200, a google.rpc.Status on failure, 503 with
  * Retry-After when the pipeline cannot take the data.
  */
+import { DataTooLargeError } from '../../core/component.ts';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { log } from '../../core/log.ts';
@@ -74,8 +75,11 @@ export class OtlpHttpServer {
     try {
       const signal = this.route(req);
       if (!encoding) {
-        throw new HttpError(415, RpcCode.UNIMPLEMENTED,
-          `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}; use application/x-protobuf or application/json`);
+        throw new HttpError(
+          415,
+          RpcCode.UNIMPLEMENTED,
+          `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}; use application/x-protobuf or application/json`,
+        );
       }
       const coding = contentCodingOf(req.headers['content-encoding']);
       const limit = this.config.maxRequestBodySize;
@@ -110,6 +114,7 @@ export class OtlpHttpServer {
   private fail(res: http.ServerResponse, encoding: Encoding, err: unknown): void {
     if (err instanceof HttpError) return send(res, err.status, encoding, encodeStatus(encoding, err.rpcCode, err.message), err.headers);
     if (err instanceof OtlpDecodeError) return send(res, 400, encoding, encodeStatus(encoding, RpcCode.INVALID_ARGUMENT, err.message));
+    if (err instanceof DataTooLargeError) return send(res, 413, encoding, encodeStatus(encoding, RpcCode.RESOURCE_EXHAUSTED, err.message));
     if (err instanceof NextUnavailableError) {
       return send(res, 503, encoding, encodeStatus(encoding, RpcCode.UNAVAILABLE, err.message), { 'retry-after': RETRY_AFTER_SECONDS });
     }

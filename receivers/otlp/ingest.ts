@@ -3,7 +3,7 @@
  * (the bus), wait for the acknowledgement, and count accepted and refused items per
  * transport.
  */
-import type { NextConsumers } from '../../core/component.ts';
+import { DataTooLargeError, type NextConsumers } from '../../core/component.ts';
 import { log } from '../../core/log.ts';
 import type { MetricsRegistry } from '../../core/metrics.ts';
 import type { Signal, SignalData, TracesData } from '../../core/otlp/model.ts';
@@ -47,6 +47,7 @@ export class Ingest {
       await consume(data);
     } catch (err) {
       this.count('refused', signal, labels, items);
+      if (err instanceof DataTooLargeError) throw err;
       log('warn', 'otlp receiver: next consumer refused data', { receiver: this.receiverId, signal, items, error: (err as Error).message });
       throw new NextUnavailableError(`the pipeline cannot accept ${signal} right now; retry later`);
     }

@@ -16,7 +16,7 @@ export interface TestReceiver {
   grpc: string;
   http: string;
   /** The next `n` hand-overs to the pipeline fail, as when the bus is down. */
-  refuseNext(n: number): void;
+  refuseNext(n: number, error?: Error): void;
   /** Hand-overs wait for this promise (to hold requests in flight). */
   holdNext(until: Promise<void>): void;
   stop(): Promise<void>;
@@ -29,15 +29,18 @@ export async function startTestReceiver(
   const metrics = new MetricsRegistry();
   const received: TestReceiver['received'] = { traces: [], logs: [], metrics: [] };
   let refusals = 0;
+  let refusal = new Error('bus unavailable');
   let hold: Promise<void> = Promise.resolve();
-  const consumer = <S extends Signal>(signal: S) => async (data: SignalData[S]) => {
-    await hold;
-    if (refusals > 0) {
-      refusals--;
-      throw new Error('bus unavailable');
-    }
-    received[signal].push(data);
-  };
+  const consumer =
+    <S extends Signal>(signal: S) =>
+    async (data: SignalData[S]) => {
+      await hold;
+      if (refusals > 0) {
+        refusals--;
+        throw refusal;
+      }
+      received[signal].push(data);
+    };
   const next: NextConsumers = {};
   if (signals.includes('traces')) next.traces = consumer('traces');
   if (signals.includes('logs')) next.logs = consumer('logs');
@@ -51,7 +54,10 @@ export async function startTestReceiver(
     metrics,
     grpc: endpoints.grpc ?? '',
     http: endpoints.http ?? '',
-    refuseNext: (n) => void (refusals = n),
+    refuseNext: (n, error = new Error('bus unavailable')) => {
+      refusals = n;
+      refusal = error;
+    },
     holdNext: (until) => void (hold = until),
     stop: () => receiver.shutdown(),
   };
@@ -105,47 +111,62 @@ export function tracesRequest(n: number, ids: Partial<Pick<Span, 'traceId' | 'sp
     ...ids[i],
   }));
   return {
-    resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'raw' } }] }, scopeSpans: [{ scope: { name: 'raw' }, spans }] }],
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'raw' } }] },
+        scopeSpans: [{ scope: { name: 'raw' }, spans }],
+      },
+    ],
   };
 }
 
 export function logsRequest(n: number): LogsData {
   return {
-    resourceLogs: [{
-      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'raw' } }] },
-      scopeLogs: [{
-        scope: { name: 'raw' },
-        logRecords: Array.from({ length: n }, (_, i) => ({
-          timeUnixNano: String(1_700_000_000_000_000_000n + BigInt(i)),
-          severityNumber: 9,
-          body: { stringValue: `event ${i}` },
-          attributes: [{ key: 'event.name', value: { stringValue: 'api_request' } }],
-        })),
-      }],
-    }],
+    resourceLogs: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'raw' } }] },
+        scopeLogs: [
+          {
+            scope: { name: 'raw' },
+            logRecords: Array.from({ length: n }, (_, i) => ({
+              timeUnixNano: String(1_700_000_000_000_000_000n + BigInt(i)),
+              severityNumber: 9,
+              body: { stringValue: `event ${i}` },
+              attributes: [{ key: 'event.name', value: { stringValue: 'api_request' } }],
+            })),
+          },
+        ],
+      },
+    ],
   };
 }
 
 export function metricsRequest(n: number): MetricsData {
   return {
-    resourceMetrics: [{
-      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'raw' } }] },
-      scopeMetrics: [{
-        scope: { name: 'raw' },
-        metrics: [{
-          name: 'claude_code.token.usage',
-          unit: 'tokens',
-          sum: {
-            aggregationTemporality: 1,
-            isMonotonic: true,
-            dataPoints: Array.from({ length: n }, (_, i) => ({
-              timeUnixNano: String(1_700_000_000_000_000_000n + BigInt(i)),
-              asDouble: i * 10.5,
-              attributes: [{ key: 'type', value: { stringValue: i % 2 ? 'input' : 'output' } }],
-            })),
+    resourceMetrics: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'raw' } }] },
+        scopeMetrics: [
+          {
+            scope: { name: 'raw' },
+            metrics: [
+              {
+                name: 'claude_code.token.usage',
+                unit: 'tokens',
+                sum: {
+                  aggregationTemporality: 1,
+                  isMonotonic: true,
+                  dataPoints: Array.from({ length: n }, (_, i) => ({
+                    timeUnixNano: String(1_700_000_000_000_000_000n + BigInt(i)),
+                    asDouble: i * 10.5,
+                    attributes: [{ key: 'type', value: { stringValue: i % 2 ? 'input' : 'output' } }],
+                  })),
+                },
+              },
+            ],
           },
-        }],
-      }],
-    }],
+        ],
+      },
+    ],
   };
 }

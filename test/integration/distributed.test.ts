@@ -4,7 +4,7 @@
  * OTel SDK sends N spans; workers are killed with SIGKILL mid-stream and restarted; exactly
  * N rows land in ClickHouse.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { encodeProtobuf } from '../../core/otlp/codec.ts';
 import type { Span } from '../../core/otlp/model.ts';
 import { kafkaBrokers, uniqueTopicPrefix } from '../helpers/kafka.ts';
@@ -75,6 +75,9 @@ afterAll(async () => {
 
 describe('distributed mode', () => {
   it(`stores each of ${TOTAL} spans exactly once although a client retries and workers are SIGKILLed mid-stream`, async () => {
+    onTestFailed(() => {
+      for (const p of running.values()) console.error(`--- ${p.name} (last output)\n${p.output().slice(-3_000)}`);
+    });
     const receiver = (await running.get('receiver')!.ready).endpoints;
     const send = async (protocol: 'grpc' | 'http/protobuf', n: number, prefix: string) => {
       const endpoint = protocol === 'grpc' ? receiver['otlp.grpc']! : receiver['otlp.http']!;
