@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { otlpCaptures } from '../../test/helpers/fixtures.ts';
 import { encodeProtobuf, requestType } from './codec.ts';
 import type { TracesData } from './model.ts';
-import { decodeTracesWire } from './traces-wire.ts';
+import { decodeTracesWire, uint64Decimal } from './traces-wire.ts';
 
 type Json = Record<string, unknown>;
 
@@ -179,6 +179,27 @@ describe('hand-written traces protobuf decoder', () => {
       expect(() => reflectionDecode(bytes)).toThrow();
       expect(() => decodeTracesWire(bytes)).toThrow();
     }
+  });
+
+  it('writes uint64 timestamps in decimal exactly, across the whole range', () => {
+    const values = [0n, 1n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 10n ** 14n, 10n ** 19n, 2n ** 64n - 1n, 1_700_000_000_123_456_789n];
+    for (let i = 0; i < 10_000; i++) values.push(BigInt(Math.floor(Math.random() * 2 ** 32)) * 2n ** 32n + BigInt(Math.floor(Math.random() * 2 ** 32)));
+    for (const v of values) expect(uint64Decimal(Number(v & 0xffffffffn), Number(v >> 32n))).toBe(v.toString());
+  });
+
+  it('decodes short strings exactly while reusing them across spans (also when they collide)', () => {
+    const spans = Array.from({ length: 3_000 }, (_, i) => ({
+      traceId: 'ab'.repeat(16),
+      spanId: (i + 1).toString(16).padStart(16, '0'),
+      name: i % 2 ? 'chat' : `k${i}`,
+      startTimeUnixNano: '1',
+      endTimeUnixNano: '2',
+      attributes: [
+        { key: `key.${i % 5000}`, value: { stringValue: `v${(i * 7919) % 4099}` } },
+        { key: 'x'.repeat(i % 33), value: { stringValue: String.fromCharCode(97 + (i % 26)).repeat(i % 40) } },
+      ],
+    }));
+    expectSameAsReflection(encodeProtobuf('traces', { resourceSpans: [{ scopeSpans: [{ spans }] }] }));
   });
 
   it('stops at protobufjs nesting limit (100) instead of overflowing the stack', () => {
