@@ -62,15 +62,24 @@ export interface CompactRows {
  */
 export function jsonCompactEachRow(rows: Row[]): CompactRows {
   const columns = rows.length > 0 ? Object.keys(rows[0]!) : [];
-  let body = '';
+  // Consecutive rows often hold the same value in a column (the resource's attribute map, the
+  // service and scope names): its text is reused instead of serialized again.
+  const lastValues: (ColumnValue | undefined)[] = [];
+  const lastTexts: string[] = [];
+  const lines: string[] = [];
+  const texts: string[] = new Array<string>(columns.length);
   for (const row of rows) {
-    let line = '[';
     for (let i = 0; i < columns.length; i++) {
       const v = row[columns[i]!];
       if (v === undefined) throw new Error(`row has no column ${columns[i]} (the table's rows must share their columns)`);
-      line += i === 0 ? value(v) : `,${value(v)}`;
+      if (v !== lastValues[i]) {
+        lastTexts[i] = value(v);
+        lastValues[i] = v;
+      }
+      texts[i] = lastTexts[i]!;
     }
-    body += `${line}]\n`;
+    lines.push(`[${texts.join(',')}]`);
   }
-  return { columns, body };
+  lines.push('');
+  return { columns, body: lines.join('\n') };
 }
