@@ -19,6 +19,7 @@ import { parseConfig as parseClickHouseConfig } from '../exporters/clickhouse/co
 import { jsonCompactEachRow, jsonEachRow, type Row } from '../exporters/clickhouse/json-each-row.ts';
 import { runMigrations } from '../exporters/clickhouse/migrations.ts';
 import { traceRows } from '../exporters/clickhouse/trace-rows.ts';
+import { dedupeProcessorFactory } from '../processors/dedupe/index.ts';
 import { enrichmentProcessorFactory } from '../processors/enrichment/index.ts';
 import { redactionProcessorFactory } from '../processors/redaction/index.ts';
 import { removeInvalidSpans } from '../receivers/otlp/span-ids.ts';
@@ -52,6 +53,11 @@ const enrichment = enrichmentProcessorFactory.create(
   { ...context, recentOutput: async function* () {} },
 );
 
+const dedupe = dedupeProcessorFactory.create(
+  dedupeProcessorFactory.parseConfig(new Fields({}, 'processors.dedupe')),
+  { ...context, recentOutput: async function* () {} },
+);
+
 const bodies = makeRequests(requests, SPANS_PER_REQUEST);
 const decoded: TracesData[] = bodies.map((b) => decodeProtobuf('traces', b));
 const messages: TracesData[] = decoded.flatMap((d) => [...splitByTrace(d).values()]);
@@ -66,6 +72,11 @@ step('receiver id check', decoded, (d) => removeInvalidSpans(d));
 step('split by trace', decoded, (d) => splitByTrace(d));
 step('redaction', messages, (m) => redaction.processTraces(m));
 step('enrichment', redacted, (m) => enrichment.processTraces(m));
+// One pass (a second would find every span seen); the warm-up makes 5 of the messages repeats.
+step('dedupe', enriched, (m) => {
+  dedupe.processTraces(m);
+  dedupe.commit?.();
+});
 step('trace rows', enriched, (m) => traceRows(m));
 step('JSONCompactEachRow', rows, (r) => jsonCompactEachRow(r));
 step('JSONEachRow (spool)', rows, (r) => jsonEachRow(r));
