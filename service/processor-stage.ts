@@ -19,6 +19,36 @@ export interface RunningStage {
   lag(): number;
 }
 
+/**
+ * Publishes a batch's results; those that can never be published (a span over the bus's
+ * message limit) come back as dead letters. Nothing is sent when the batch holds such a
+ * message, so the messages are then tried one by one.
+ */
+async function publishOrDeadLetter(
+  bus: Bus,
+  stage: ProcessorStage,
+  name: string,
+  out: OutgoingMessage<TracesData>[],
+  sources: IncomingMessage<TracesData>[],
+): Promise<DeadLetter[]> {
+  try {
+    await publishTraces(bus, stage.output, out);
+    return [];
+  } catch (err) {
+    if (!(err instanceof DataTooLargeError)) throw err;
+  }
+  const dead: DeadLetter[] = [];
+  for (const [i, o] of out.entries()) {
+    try {
+      await publishTraces(bus, stage.output, [o]);
+    } catch (err) {
+      if (!(err instanceof DataTooLargeError)) throw err;
+      dead.push(deadLetterFor(sources[i]!, name, err, stage.input.codec.encode(o.value)));
+    }
+  }
+  return dead;
+}
+
 export async function runProcessorStage(
   bus: Bus,
   stage: ProcessorStage,
@@ -63,16 +93,7 @@ export async function runProcessorStage(
             dead.push(deadLetterFor(m, name, err as Error, stage.input.codec.encode(m.value)));
           }
         }
-        await publishTraces(bus, stage.output, out).catch(async (err: unknown) => {
-          if (!(err instanceof DataTooLargeError)) throw err;
-          // Nothing was sent: find the messages that can never be, and dead-letter them.
-          for (const [i, o] of out.entries()) {
-            await publishTraces(bus, stage.output, [o]).catch((e: unknown) => {
-              if (!(e instanceof DataTooLargeError)) throw e;
-              dead.push(deadLetterFor(sources[i]!, name, e, stage.input.codec.encode(o.value)));
-            });
-          }
-        });
+        dead.push(...(await publishOrDeadLetter(bus, stage, name, out, sources)));
         await deadLetters.send(dead);
       } catch (err) {
         processor.abort?.();
