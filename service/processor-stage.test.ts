@@ -111,6 +111,52 @@ describe('processor stage on Kafka', () => {
     for (const h of letters) expect(h['agentotel.source.offset']).toMatch(/^\d+$/);
     expect(metrics.counter('agentotel_worker_dead_letters_total', '').get({ stage: 'dedupe' })).toBe(2);
   });
+
+  it('dead-letters a result too large for the bus and publishes the rest of the batch', async () => {
+    const prefix = uniqueTopicPrefix('processor-stage-large');
+    const bus = new KafkaBus({
+      brokers: kafkaBrokers(),
+      clientId: 'stage-test',
+      partitions: 1,
+      replicationFactor: 1,
+      maxMessageBytes: 2_000,
+    });
+    cleanup.push(() => bus.close());
+    const stage = dedupeStage(prefix);
+    const dlq = deadLetterTopic(prefix);
+    await bus.ensureTopics([stage.input.name, stage.output.name, dlq.name]);
+    const huge = { ...span('0000000000000002', 'huge'), attributes: [{ key: 'blob', value: { stringValue: 'z'.repeat(3_000) } }] };
+    // Published under a bigger limit, as a receiver with a larger max_message_bytes would.
+    const roomy = new KafkaBus({ brokers: kafkaBrokers(), clientId: 'stage-test-in', partitions: 1, replicationFactor: 1 });
+    cleanup.push(() => roomy.close());
+    await roomy.publish(stage.input, [
+      { key: 'a', value: traces(huge) },
+      { key: 'b', value: traces(span('0000000000000003', 'fits')) },
+    ]);
+    const metrics = new MetricsRegistry();
+    const running = await startStage(bus, stage, busDeadLetters(roomy, prefix), metrics);
+    cleanup.push(() => running.stop());
+    const out: string[] = [];
+    const errors: string[] = [];
+    const outSub = await bus.subscribe(stage.output, { group: `${prefix}out` }, async (b) => {
+      for (const m of b) if (m.ok) for (const { span } of eachSpan(m.value)) out.push(span.name);
+    });
+    const dlqSub = await roomy.subscribe(dlq, { group: `${prefix}dlq` }, async (b) => {
+      for (const m of b) errors.push(m.headers['agentotel.error']!);
+    });
+    cleanup.push(
+      () => outSub.stop(),
+      () => dlqSub.stop(),
+    );
+    await waitFor(
+      async () => [out.length, errors.length],
+      ([o, e]) => o === 1 && e === 1,
+      30_000,
+      'one result and one dead letter',
+    );
+    expect(out).toEqual(['fits']);
+    expect(errors[0]).toMatch(/^a span of \d+ bytes \(encoded\) is over the bus limit of 2000 bytes/);
+  });
 });
 
 describe('processor stage in-process', () => {
