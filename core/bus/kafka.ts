@@ -117,7 +117,7 @@ export class KafkaBus implements Bus {
     if (messages.length === 0) return;
     // Encoding errors are the caller's (bad value), not the bus being unavailable.
     const limit = this.options.maxMessageBytes ?? 1_000_000;
-    const records = messages.map((m) => ({ key: m.key, value: Buffer.from(topic.codec.encode(m.value)), headers: m.headers }));
+    const records = messages.map((m) => ({ key: m.key, value: asBuffer(topic.codec.encode(m.value)), headers: m.headers }));
     const tooLarge = records.findIndex((r) => r.value.length > limit);
     if (tooLarge >= 0) throw new MessageTooLargeError(tooLarge, records[tooLarge]!.value.length, limit);
     try {
@@ -252,4 +252,9 @@ function* chunksUnder<R extends { value: Buffer }>(records: R[], limit: number):
     bytes += r.value.length;
   }
   if (chunk.length > 0) yield chunk;
+}
+
+/** kafkajs wants Buffers; most codecs already return one, so copy only when they do not. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
