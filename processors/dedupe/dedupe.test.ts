@@ -50,6 +50,13 @@ describe('dedupe processor', () => {
     expect(ids(out)).toEqual(['0a/1', '0a/2']);
   });
 
+  it('keeps spans of several traces in one message apart, interleaved', async () => {
+    const p = processor();
+    expect(ids(await p.processTraces(message(span(T1, 1), span(T2, 1), span(T1, 1), span(T2, 2), span(T2, 1))))).toEqual(['0a/1', '1b/1', '1b/2']);
+    p.commit!();
+    expect(ids(await p.processTraces(message(span(T2, 2), span(T1, 2), span(T1, 1), span(T2, 3))))).toEqual(['0a/2', '1b/3']);
+  });
+
   it('drops spans seen in an earlier message, and empties a message of duplicates only', async () => {
     const metrics = new MetricsRegistry();
     const p = processor({}, [], metrics);
@@ -139,6 +146,22 @@ describe('seen spans', () => {
     expect(seen.size).toBe(2);
     expect(seen.add(T1, 'c')).toBe(false);
     expect(seen.add(T1, 'a')).toBe(true);
+  });
+
+  it('adds the spans of a trace at once, counting the new ones, and evicts as if one by one', () => {
+    let now = 0;
+    const seen = new SeenSpans(1_000, 4, () => now);
+    seen.add(T2, 'a');
+    now = 10;
+    expect(seen.addAll(T1, ['a', 'b', 'a', 'c'])).toBe(3);
+    expect(seen.addAll(T1, ['c', 'd'])).toBe(1); // 5 > 4: T2, least recently seen, goes
+    expect(seen.size).toBe(4);
+    expect(seen.spansOf(T2)).toBeUndefined();
+    expect([...seen.spansOf(T1)!]).toEqual(['a', 'b', 'c', 'd']);
+    expect(seen.addAll(T1, ['e', 'f'])).toBe(2); // one trace over the limit: its oldest spans go
+    expect([...seen.spansOf(T1)!]).toEqual(['c', 'd', 'e', 'f']);
+    now = 1_011; // T1 last seen at 10
+    expect(seen.spansOf(T1)).toBeUndefined();
   });
 
   it('stays bounded under a stream of traces', () => {

@@ -24,14 +24,22 @@ export class SeenSpans {
     return this.entries;
   }
 
-  /** Whether the span is remembered (within the window). */
-  has(traceId: string, spanId: string): boolean {
+  /** The span ids remembered for the trace (within the window), if any. */
+  spansOf(traceId: string): ReadonlySet<string> | undefined {
     const trace = this.traces.get(traceId);
-    return !!trace && trace.lastSeen >= this.now() - this.windowMs && trace.spanIds.has(spanId);
+    return trace && trace.lastSeen >= this.now() - this.windowMs ? trace.spanIds : undefined;
   }
 
   /** Remembers the span; false when it was already remembered. */
   add(traceId: string, spanId: string): boolean {
+    return this.addAll(traceId, [spanId]) === 1;
+  }
+
+  /**
+   * Remembers spans of one trace, seeing the trace once (one clock read, one move in the
+   * recency order); returns how many were not remembered yet.
+   */
+  addAll(traceId: string, spanIds: Iterable<string>): number {
     const now = this.now();
     this.forgetOlderThan(now - this.windowMs);
     let trace = this.traces.get(traceId);
@@ -39,11 +47,14 @@ export class SeenSpans {
     else trace = { spanIds: new Set(), lastSeen: now };
     trace.lastSeen = now;
     this.traces.set(traceId, trace);
-    if (trace.spanIds.has(spanId)) return false;
-    trace.spanIds.add(spanId);
-    this.entries++;
+    const before = trace.spanIds.size;
+    for (const spanId of spanIds) trace.spanIds.add(spanId);
+    const added = trace.spanIds.size - before;
+    this.entries += added;
+    // Evicting once after the whole batch forgets the same traces and spans as after each span:
+    // counts only grow within it, so the least recently seen prefix to drop only grows too.
     this.enforceLimit(trace);
-    return true;
+    return added;
   }
 
   private forgetOlderThan(cutoff: number): void {
