@@ -6,7 +6,8 @@
  *   npx tsx bench/pipeline.ts [--mode embedded|distributed|both] [--spans 200000] [--brokers host:port]
  *
  * Prints spans/s, OTLP ack p50/p99 at 1,000 spans/s offered, end-to-end p50/p99 (request
- * sent → its rows written), and peak RSS of every process.
+ * sent → its rows written), peak RSS of every process, and at full speed each process's CPU
+ * per span by thread group (see process-cpu.ts) and the number of trace inserts.
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -19,6 +20,7 @@ import { clickhouseExporterFactory } from '../exporters/clickhouse/index.ts';
 import { defaultConfigFile, INGEST_TOKEN, pipelineEnv, tempDir } from '../test/helpers/pipeline.ts';
 import { scrapeCounter, startAgentotel, type AgentotelProcess } from '../test/helpers/processes.ts';
 import { makeRequests } from './load.ts';
+import { cpuPerItem, threadCpuMs } from './process-cpu.ts';
 
 const ROWS_METRIC = 'agentotel_clickhouse_rows_written_total';
 const SPANS_PER_REQUEST = 500;
@@ -95,12 +97,22 @@ interface Result {
   e2eP50: number;
   e2eP99: number;
   rssMiB: Record<string, number>;
+  /** Per process: CPU µs per span during the throughput phase, by thread group. */
+  cpuUs: Record<string, string>;
+  /** Trace inserts during the throughput phase. */
+  inserts: number;
+}
+
+function insertCount(telemetry: string): Promise<number> {
+  return scrapeCounter(telemetry, 'agentotel_clickhouse_insert_duration_seconds_count', 'otel_traces');
 }
 
 /** Throughput at full speed, then ack and end-to-end latency at 1,000 spans/s offered. */
 async function measure(http: string, exporterTelemetry: string, processes: AgentotelProcess[]): Promise<Result> {
   const bodies = makeRequests(Math.ceil(totalSpans / SPANS_PER_REQUEST), SPANS_PER_REQUEST);
   const base = await rowsWritten(exporterTelemetry);
+  const insertsBefore = await insertCount(exporterTelemetry);
+  const cpuBefore = processes.map((p) => threadCpuMs(p.child.pid!));
   const started = performance.now();
   let next = 0;
   await Promise.all(
@@ -110,6 +122,8 @@ async function measure(http: string, exporterTelemetry: string, processes: Agent
   );
   await waitRows(exporterTelemetry, base + bodies.length * SPANS_PER_REQUEST);
   const spansPerSecond = (bodies.length * SPANS_PER_REQUEST) / ((performance.now() - started) / 1_000);
+  const cpuUs = Object.fromEntries(processes.map((p, i) => [p.name, cpuPerItem(cpuBefore[i]!, threadCpuMs(p.child.pid!), bodies.length * SPANS_PER_REQUEST)]));
+  const inserts = (await insertCount(exporterTelemetry)) - insertsBefore;
 
   // 1,000 spans/s: 20 requests of 50 spans per second for 15 s.
   const paced = makeRequests(300, 50);
@@ -141,7 +155,7 @@ async function measure(http: string, exporterTelemetry: string, processes: Agent
   acks.sort((a, b) => a - b);
   e2e.sort((a, b) => a - b);
   const rssMiB = Object.fromEntries(processes.map((p) => [p.name, Math.round(peakRssMiB(p.child.pid!))]));
-  return { spansPerSecond, ackP50: percentile(acks, 50), ackP99: percentile(acks, 99), e2eP50: percentile(e2e, 50), e2eP99: percentile(e2e, 99), rssMiB };
+  return { spansPerSecond, ackP50: percentile(acks, 50), ackP99: percentile(acks, 99), e2eP50: percentile(e2e, 50), e2eP99: percentile(e2e, 99), rssMiB, cpuUs, inserts };
 }
 
 async function embedded(): Promise<Result> {
@@ -214,6 +228,8 @@ function report(name: string, r: Result, ceilingRate: number): void {
       `  e2e p50 ${r.e2eP50.toFixed(0)} ms p99 ${r.e2eP99.toFixed(0)} ms` +
       `  peak RSS ${Object.entries(r.rssMiB).map(([k, v]) => `${k} ${v} MiB`).join(', ')}`,
   );
+  console.log(`  CPU µs/span at full speed: ${Object.entries(r.cpuUs).map(([k, v]) => `${k} ${v}`).join('; ')}`);
+  console.log(`  trace inserts at full speed: ${r.inserts} (${r.inserts > 0 ? Math.round(totalSpans / r.inserts) : 0} rows each)`);
 }
 
 const ceilingRate = await ceiling();
