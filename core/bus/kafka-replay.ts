@@ -7,6 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { Topic } from './bus.ts';
+import { log } from '../log.ts';
+
+const REPLAY_TIMEOUT_MS = 60_000;
 
 export async function* replayTopic<T>(kafka: Kafka, topic: Topic<T>, sinceMs: number, maxPerPartition = 50_000): AsyncIterable<T> {
   const admin = kafka.admin();
@@ -56,7 +59,17 @@ export async function* replayTopic<T>(kafka: Kafka, topic: Topic<T>, sinceMs: nu
         },
       });
       for (const [partition, p] of plan) consumer.seek({ topic: topic.name, partition, offset: p.from.toString() });
-      await done;
+      // A partition that never reaches its end (deleted records, a broker gone) must not keep
+      // the caller from starting: go on with what was read, and say so.
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), REPLAY_TIMEOUT_MS)));
+      if (await Promise.race([done.then(() => false), timedOut])) {
+        log('warn', `replay of ${topic.name} stopped after ${REPLAY_TIMEOUT_MS} ms`, {
+          partitionsUnfinished: remaining.size,
+          messages: collected.length,
+        });
+      }
+      clearTimeout(timer);
     } finally {
       await consumer.disconnect();
     }
