@@ -3,7 +3,7 @@
  * mode, against a ceiling measured in the same run (the same rows inserted straight into the
  * same engine through the ClickHouse exporter, no receiver, bus or processors).
  *
- *   npx tsx bench/pipeline.ts [--mode embedded|distributed|both] [--spans 200000] [--brokers host:port]
+ *   npx tsx bench/pipeline.ts [--mode embedded|distributed|chained|both] [--spans 200000] [--brokers host:port]
  *
  * Prints spans/s, OTLP ack p50/p99 at 1,000 spans/s offered, end-to-end p50/p99 (request
  * sent → its rows written), peak RSS of every process, and at full speed each process's CPU
@@ -173,21 +173,16 @@ async function embedded(): Promise<Result> {
   }
 }
 
-async function distributed(): Promise<Result> {
+/** Kafka between the stages; each worker in `workers` is one process (a comma list runs processors together). */
+async function distributed(workers: string[]): Promise<Result> {
   const dir = tempDir('bench-distributed');
   const env = pipelineEnv(dir, { AGENTOTEL_KAFKA_BROKERS: values.brokers!, AGENTOTEL_TOPIC_PREFIX: `bench.${Date.now()}.` });
   const receiver = startAgentotel('receiver', ['receiver', '-c', defaultConfigFile], env);
   const procs = [receiver];
   try {
     await receiver.ready;
-    for (const [name, args] of [
-      ['redaction', ['worker', 'redaction']],
-      ['enrichment', ['worker', 'enrichment']],
-      ['dedupe', ['worker', 'dedupe']],
-      ['exporter', ['exporter', 'clickhouse']],
-    ] as const) {
-      procs.push(startAgentotel(name, [...args, '-c', defaultConfigFile], env));
-    }
+    for (const w of workers) procs.push(startAgentotel(w, ['worker', w, '-c', defaultConfigFile], env));
+    procs.push(startAgentotel('exporter', ['exporter', 'clickhouse', '-c', defaultConfigFile], env));
     await Promise.all(procs.map((p) => p.ready));
     const http = (await receiver.ready).endpoints['otlp.http']!;
     const exporterTelemetry = (await procs.at(-1)!.ready).endpoints.telemetry!;
@@ -237,7 +232,8 @@ function report(name: string, r: Result, ceilingRate: number): void {
 // in the background, and would take CPU from them.
 const results: [string, Result][] = [];
 if (values.mode === 'embedded' || values.mode === 'both') results.push(['embedded', await embedded()]);
-if (values.mode === 'distributed' || values.mode === 'both') results.push(['distributed', await distributed()]);
+if (values.mode === 'distributed' || values.mode === 'both') results.push(['distributed', await distributed(['redaction', 'enrichment', 'dedupe'])]);
+if (values.mode === 'chained' || values.mode === 'both') results.push(['chained', await distributed(['redaction,enrichment,dedupe'])]);
 const ceilingRate = await ceiling();
 console.log(`ceiling      ${Math.round(ceilingRate).toLocaleString('en').padStart(9)} spans/s (same rows inserted straight into the embedded engine)`);
 for (const [name, r] of results) report(name, r, ceilingRate);

@@ -2,7 +2,7 @@
  * agentotel — command line entry point.
  *   up                     embedded mode: everything in one process (in-process bus, embedded ClickHouse)
  *   receiver               distributed: the receivers, publishing to Kafka
- *   worker <processor>     distributed: one processor as its own consumer group
+ *   worker <processor>[,…] distributed: one processor (or consecutive ones together) as its own consumer group
  *   exporter [id]          distributed: the exporters (all, or one), reading Kafka
  *   validate               checks the config and exits
  */
@@ -27,7 +27,8 @@ const USAGE = `usage: agentotel <command> [options]
 commands:
   up                    run everything in one process (embedded mode)
   receiver              run the receivers, publishing to Kafka
-  worker <processor>    run one processor (redaction, enrichment, dedupe, ...) on Kafka
+  worker <processor>    run one processor (redaction, enrichment, dedupe, ...) on Kafka;
+                        a comma list of consecutive ones runs them together (fewer hops)
   exporter [id]         run the exporters on Kafka (all, or the one named)
   validate              check the config and exit
 
@@ -77,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
     case 'worker':
       if (!arg) throw new UsageError('worker needs a processor id, e.g. agentotel worker redaction');
       startSelfTelemetry(`worker-${arg}`, config.telemetry.tracesEndpoint);
-      running = await runWorkerRole(config, arg, options);
+      running = await runWorkerRole(config, arg.split(','), options);
       break;
     case 'exporter':
       startSelfTelemetry(`exporter-${arg ?? 'all'}`, config.telemetry.tracesEndpoint);

@@ -44,6 +44,7 @@ function dedupeStage(prefix: string): ProcessorStage {
   return {
     pipeline,
     index: 0,
+    count: 1,
     input: signalTopic(`${prefix}traces.received`, 'traces'),
     output: signalTopic(`${prefix}traces.dedupe`, 'traces'),
     group: `${prefix}traces.dedupe`,

@@ -12,7 +12,7 @@ import { log } from '../core/log.ts';
 import { inSpan } from './self-telemetry.ts';
 import { publishTraces } from './publish-traces.ts';
 import { deadLetterFor, type DeadLetter, type DeadLetterSink } from './deadletters.ts';
-import type { ProcessorStage } from './topology.ts';
+import { stageProcessors, type ProcessorStage } from './topology.ts';
 
 export interface RunningStage {
   stop(): Promise<void>;
@@ -56,7 +56,9 @@ export async function runProcessorStage(
   deadLetters: DeadLetterSink,
   metrics: MetricsRegistry,
 ): Promise<RunningStage> {
-  const name = stage.pipeline.processors[stage.index]!.id;
+  const name = stageProcessors(stage)
+    .map((p) => p.id)
+    .join('+');
   const labels = { stage: name };
   const consumed = metrics.counter('agentotel_worker_consumed_messages_total', 'Bus messages consumed');
   const consumedSpans = metrics.counter('agentotel_worker_consumed_spans_total', 'Spans consumed');

@@ -21,7 +21,16 @@ import { loadPlugins } from './plugins.ts';
 import { runProcessorStage, type RunningStage } from './processor-stage.ts';
 import { startReceivers, type ReceiverHost } from './receiver-host.ts';
 import { startTelemetryServer, type TelemetryServer } from './telemetry-server.ts';
-import { allTopics, exportTopic, exporterGroup, findProcessorStage, processorStage, type ProcessorStage } from './topology.ts';
+import { chainProcessors } from './processor-chain.ts';
+import {
+  allTopics,
+  exportTopic,
+  exporterGroup,
+  findProcessorStage,
+  processorStage,
+  stageProcessors,
+  type ProcessorStage,
+} from './topology.ts';
 
 export async function loadServiceConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<ServiceConfig> {
   const raw = readConfigFile(file, env);
@@ -52,12 +61,14 @@ async function startStages(
 ): Promise<RunningStage[]> {
   const running: RunningStage[] = [];
   for (const stage of stages) {
-    const c = stage.pipeline.processors[stage.index]!;
-    const context: ProcessorContext = {
-      ...componentContext(config, c.id, metrics),
-      recentOutput: () => bus.replay?.(stage.output, config.bus.stateReplayWindowMs) ?? emptyReplay(),
-    };
-    running.push(await runProcessorStage(bus, stage, c.factory.create(c.config, context), deadLetters, metrics));
+    const chain = stageProcessors(stage).map((c) => {
+      const context: ProcessorContext = {
+        ...componentContext(config, c.id, metrics),
+        recentOutput: () => bus.replay?.(stage.output, config.bus.stateReplayWindowMs) ?? emptyReplay(),
+      };
+      return { id: c.id, processor: c.factory.create(c.config, context) };
+    });
+    running.push(await runProcessorStage(bus, stage, chainProcessors(chain), deadLetters, metrics));
   }
   return running;
 }
@@ -184,15 +195,16 @@ export async function runReceiverRole(config: ServiceConfig, options: RunOptions
   });
 }
 
-/** Distributed mode: one processor as its own consumer group. */
+/** Distributed mode: one processor, or consecutive ones together, as its own consumer group. */
 export async function runWorkerRole(
   config: ServiceConfig,
-  processorId: string,
+  processorIds: string[],
   options: RunOptions & { pipeline?: string } = {},
 ): Promise<RunningService> {
   setLogLevel(config.telemetry.logLevel);
   const metrics = new MetricsRegistry();
-  const stage = findProcessorStage(config, processorId, options.pipeline);
+  const stage = findProcessorStage(config, processorIds, options.pipeline);
+  const processorId = processorIds.join('+');
   const bus = kafkaBus(config, `worker-${processorId.replace(/\//g, '-')}`);
   await bus.ensureTopics(allTopics(config));
   const [running] = await startStages(config, bus, [stage], busDeadLetters(bus, config.bus.topicPrefix), metrics);

@@ -13,7 +13,9 @@ const safe = (id: string) => id.replace(/\//g, '-');
 
 export interface ProcessorStage {
   pipeline: PipelineConfig;
+  /** The stage runs processors[index] .. processors[index + count - 1] of its pipeline, in order. */
   index: number;
+  count: number;
   input: SignalTopic<'traces'>;
   output: SignalTopic<'traces'>;
   group: string;
@@ -27,15 +29,27 @@ function processorTopic(prefix: string, pipeline: PipelineConfig, index: number)
   return signalTopic(`${prefix}${safe(pipeline.id)}.${safe(pipeline.processors[index]!.id)}`, 'traces');
 }
 
-export function processorStage(prefix: string, pipeline: PipelineConfig, index: number): ProcessorStage {
+/**
+ * The stage of one processor, or of `count` consecutive ones run together in one worker (one
+ * consumer group reading the first one's input and writing the last one's output: fewer Kafka
+ * hops for the same work).
+ */
+export function processorStage(prefix: string, pipeline: PipelineConfig, index: number, count = 1): ProcessorStage {
   const input = index === 0 ? receivedTopic(prefix, { ...pipeline, signal: 'traces' }) : processorTopic(prefix, pipeline, index - 1);
+  const ids = pipeline.processors.slice(index, index + count).map((p) => safe(p.id));
   return {
     pipeline,
     index,
+    count,
     input,
-    output: processorTopic(prefix, pipeline, index),
-    group: `${prefix}${safe(pipeline.id)}.${safe(pipeline.processors[index]!.id)}`,
+    output: processorTopic(prefix, pipeline, index + count - 1),
+    group: `${prefix}${safe(pipeline.id)}.${ids.join('+')}`,
   };
+}
+
+/** The processors a stage runs, in order. */
+export function stageProcessors(stage: ProcessorStage): PipelineConfig['processors'] {
+  return stage.pipeline.processors.slice(stage.index, stage.index + stage.count);
 }
 
 /** The topic the exporters of a pipeline read: the last processor's output, or the received topic. */
@@ -59,16 +73,26 @@ export function allTopics(config: ServiceConfig): string[] {
   return [...names];
 }
 
-/** Finds the pipeline stage of a processor id (the only one, or `pipeline` picks). */
-export function findProcessorStage(config: ServiceConfig, processorId: string, pipelineId?: string): ProcessorStage {
+/**
+ * Finds the stage of a processor id, or of consecutive ids of one pipeline ("redaction,
+ * enrichment, dedupe" as one worker); `pipelineId` picks when several pipelines match.
+ */
+export function findProcessorStage(config: ServiceConfig, processorIds: string[], pipelineId?: string): ProcessorStage {
   const matches: ProcessorStage[] = [];
   for (const p of config.pipelines) {
     if (pipelineId && p.id !== pipelineId) continue;
-    p.processors.forEach((proc, i) => {
-      if (proc.id === processorId) matches.push(processorStage(config.bus.topicPrefix, p, i));
-    });
+    const index = p.processors.findIndex((proc) => proc.id === processorIds[0]);
+    if (index < 0) continue;
+    const run = p.processors.slice(index, index + processorIds.length).map((proc) => proc.id);
+    if (run.join(',') !== processorIds.join(',')) {
+      throw new Error(
+        `processors ${processorIds.join(', ')} are not consecutive in pipeline "${p.id}" (${p.processors.map((x) => x.id).join(' → ')})`,
+      );
+    }
+    matches.push(processorStage(config.bus.topicPrefix, p, index, processorIds.length));
   }
-  if (matches.length === 0) throw new Error(`no pipeline has a processor "${processorId}"`);
-  if (matches.length > 1) throw new Error(`processor "${processorId}" is in several pipelines; pick one with --pipeline`);
+  const named = processorIds.join(',');
+  if (matches.length === 0) throw new Error(`no pipeline has a processor "${processorIds[0]}"`);
+  if (matches.length > 1) throw new Error(`processor "${named}" is in several pipelines; pick one with --pipeline`);
   return matches[0]!;
 }

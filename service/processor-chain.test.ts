@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import type { Processor } from '../core/component.ts';
+import type { ProcessorFactory } from '../core/component.ts';
+import type { Span, TracesData } from '../core/otlp/model.ts';
+import { eachSpan } from '../core/otlp/traces.ts';
+import type { PipelineConfig, ServiceConfig } from './config.ts';
+import { chainProcessors } from './processor-chain.ts';
+import { findProcessorStage } from './topology.ts';
+
+const span = (name: string): Span => ({
+  traceId: 'a'.repeat(32),
+  spanId: 'b'.repeat(16),
+  name,
+  startTimeUnixNano: '1',
+  endTimeUnixNano: '2',
+});
+const traces = (...spans: Span[]): TracesData => ({ resourceSpans: [{ scopeSpans: [{ spans }] }] });
+const names = (d: TracesData) => [...eachSpan(d)].map((c) => c.span.name);
+
+function recording(id: string, log: string[], map: (d: TracesData) => TracesData = (d) => d): { id: string; processor: Processor } {
+  return {
+    id,
+    processor: {
+      start: async () => void log.push(`${id}.start`),
+      processTraces: (d) => (log.push(`${id}.process`), map(d)),
+      commit: () => void log.push(`${id}.commit`),
+      abort: () => void log.push(`${id}.abort`),
+      shutdown: async () => void log.push(`${id}.shutdown`),
+    },
+  };
+}
+
+describe('processor chain', () => {
+  it('runs each message through the processors in order and passes every lifecycle call on', async () => {
+    const log: string[] = [];
+    const rename = (suffix: string) => (d: TracesData) =>
+      traces(...[...eachSpan(d)].map((c) => ({ ...c.span, name: c.span.name + suffix })));
+    const chain = chainProcessors([recording('a', log, rename('-a')), recording('b', log, rename('-b'))]);
+    await chain.start!();
+    expect(names(await chain.processTraces(traces(span('s'))))).toEqual(['s-a-b']);
+    chain.commit!();
+    chain.abort!();
+    await chain.shutdown!();
+    expect(log).toEqual([
+      'a.start',
+      'b.start',
+      'a.process',
+      'b.process',
+      'a.commit',
+      'b.commit',
+      'a.abort',
+      'b.abort',
+      'a.shutdown',
+      'b.shutdown',
+    ]);
+  });
+
+  it('stops at a processor that leaves no spans, and names the processor that throws', async () => {
+    const log: string[] = [];
+    const drop = chainProcessors([recording('a', log, () => ({ resourceSpans: [] })), recording('b', log)]);
+    expect(names(await drop.processTraces(traces(span('s'))))).toEqual([]);
+    expect(log).toEqual(['a.process']);
+    const failing = chainProcessors([
+      recording('a', []),
+      {
+        id: 'dedupe',
+        processor: {
+          processTraces: () => {
+            throw new Error('invalid identity');
+          },
+        },
+      },
+    ]);
+    await expect(failing.processTraces(traces(span('s')))).rejects.toThrow('dedupe: invalid identity');
+  });
+
+  it('a worker may run only consecutive processors of one pipeline together', () => {
+    const factory = { kind: 'processor', type: 'x' } as unknown as ProcessorFactory;
+    const pipeline: PipelineConfig = {
+      id: 'traces',
+      signal: 'traces',
+      receivers: [],
+      processors: ['redaction', 'enrichment', 'dedupe'].map((id) => ({ id, factory, config: {} })),
+      exporters: [],
+    };
+    const config = { pipelines: [pipeline], bus: { topicPrefix: 'p.' } } as unknown as ServiceConfig;
+    const stage = findProcessorStage(config, ['enrichment', 'dedupe']);
+    expect([stage.input.name, stage.output.name, stage.group]).toEqual([
+      'p.traces.redaction',
+      'p.traces.dedupe',
+      'p.traces.enrichment+dedupe',
+    ]);
+    expect(findProcessorStage(config, ['redaction']).group).toBe('p.traces.redaction');
+    expect(() => findProcessorStage(config, ['redaction', 'dedupe'])).toThrow(
+      'processors redaction, dedupe are not consecutive in pipeline "traces" (redaction → enrichment → dedupe)',
+    );
+    expect(() => findProcessorStage(config, ['sampler'])).toThrow('no pipeline has a processor "sampler"');
+  });
+});
