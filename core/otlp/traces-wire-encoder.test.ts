@@ -1,6 +1,5 @@
-import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { otlpCaptures } from '../../test/helpers/fixtures.ts';
+import { traceCaptures } from '../../test/helpers/fixtures.ts';
 import { decodeJson, decodeProtobuf, encodeProtobuf, requestType } from './codec.ts';
 import type { AnyValue, KeyValue, Span, TracesData } from './model.ts';
 import { decodeTracesWire } from './traces-wire.ts';
@@ -45,7 +44,7 @@ function prng(seed: number): () => number {
 }
 
 function randomData(random: () => number): TracesData {
-  const pick = <T,>(xs: T[]): T => xs[Math.floor(random() * xs.length)]!;
+  const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)]!;
   const int = (n: number) => Math.floor(random() * n);
   const hex = (bytes: number) => Array.from({ length: bytes }, () => int(256).toString(16).padStart(2, '0')).join('');
   const text = (): string => {
@@ -53,23 +52,59 @@ function randomData(random: () => number): TracesData {
     const length = pick([0, 1, 5, 39, 40, 42, 43, 127, 128, 200, 6000, 20000]);
     return Array.from({ length: Math.min(length, 1 + int(length + 1)) }, () => [...alphabet][int([...alphabet].length)]).join('');
   };
-  const int64 = () => pick(['0', '-1', '1', '127', '128', '-9223372036854775808', '9223372036854775807', String(int(2 ** 31)), `-${int(2 ** 50)}`, '562949953421312', '999999999999999', '1000000000000000', '-9007199254740993', String(int(2 ** 53))]);
-  const uint64 = () => pick(['0', '1', '18446744073709551615', '18446744073709551614', '1544712660500000000', String(int(2 ** 53)), '4294967296', '9007199254740993', '999999999999999', '1000000000000000', (BigInt(int(2 ** 32)) * 4294967296n + BigInt(int(2 ** 32))).toString()]);
+  const int64 = () =>
+    pick([
+      '0',
+      '-1',
+      '1',
+      '127',
+      '128',
+      '-9223372036854775808',
+      '9223372036854775807',
+      String(int(2 ** 31)),
+      `-${int(2 ** 50)}`,
+      '562949953421312',
+      '999999999999999',
+      '1000000000000000',
+      '-9007199254740993',
+      String(int(2 ** 53)),
+    ]);
+  const uint64 = () =>
+    pick([
+      '0',
+      '1',
+      '18446744073709551615',
+      '18446744073709551614',
+      '1544712660500000000',
+      String(int(2 ** 53)),
+      '4294967296',
+      '9007199254740993',
+      '999999999999999',
+      '1000000000000000',
+      (BigInt(int(2 ** 32)) * 4294967296n + BigInt(int(2 ** 32))).toString(),
+    ]);
   const value = (depth: number): AnyValue => {
     switch (int(depth > 2 ? 5 : 7)) {
-      case 0: return { stringValue: text() };
-      case 1: return { boolValue: random() < 0.5 };
-      case 2: return { intValue: int64() };
-      case 3: return { doubleValue: pick([0, -0, 1.5, -1e300, Number.NaN, Infinity, Number.MIN_VALUE]) };
-      case 4: return pick([{}, { bytesValue: pick(['', 'AQID/w==', 'AAAA', 'YWI=']) }]);
-      case 5: return { arrayValue: { values: Array.from({ length: int(3) }, () => value(depth + 1)) } };
-      default: return { kvlistValue: { values: Array.from({ length: int(3) }, () => attribute(depth + 1)) } };
+      case 0:
+        return { stringValue: text() };
+      case 1:
+        return { boolValue: random() < 0.5 };
+      case 2:
+        return { intValue: int64() };
+      case 3:
+        return { doubleValue: pick([0, -0, 1.5, -1e300, Number.NaN, Infinity, Number.MIN_VALUE]) };
+      case 4:
+        return pick([{}, { bytesValue: pick(['', 'AQID/w==', 'AAAA', 'YWI=']) }]);
+      case 5:
+        return { arrayValue: { values: Array.from({ length: int(3) }, () => value(depth + 1)) } };
+      default:
+        return { kvlistValue: { values: Array.from({ length: int(3) }, () => attribute(depth + 1)) } };
     }
   };
   const attribute = (depth = 0): KeyValue => (random() < 0.1 ? { key: text() } : { key: text(), value: value(depth) });
   const attributes = () => (random() < 0.3 ? undefined : Array.from({ length: int(6) }, () => attribute()));
   const count = () => pick([undefined, 0, 1, 300, 2 ** 32 - 1]);
-  const maybe = <T,>(v: T): T | undefined => (random() < 0.5 ? v : undefined);
+  const maybe = <T>(v: T): T | undefined => (random() < 0.5 ? v : undefined);
   const span = (): Span => ({
     traceId: pick([hex(16), '', hex(16).toUpperCase()]),
     spanId: pick([hex(8), '']),
@@ -82,9 +117,25 @@ function randomData(random: () => number): TracesData {
     endTimeUnixNano: uint64(),
     attributes: attributes(),
     droppedAttributesCount: count(),
-    events: maybe(Array.from({ length: int(3) }, () => ({ timeUnixNano: maybe(uint64()), name: maybe(text()), attributes: attributes(), droppedAttributesCount: count() }))),
+    events: maybe(
+      Array.from({ length: int(3) }, () => ({
+        timeUnixNano: maybe(uint64()),
+        name: maybe(text()),
+        attributes: attributes(),
+        droppedAttributesCount: count(),
+      })),
+    ),
     droppedEventsCount: count(),
-    links: maybe(Array.from({ length: int(3) }, () => ({ traceId: hex(16), spanId: hex(8), traceState: maybe(text()), attributes: attributes(), droppedAttributesCount: count(), flags: maybe(1) }))),
+    links: maybe(
+      Array.from({ length: int(3) }, () => ({
+        traceId: hex(16),
+        spanId: hex(8),
+        traceState: maybe(text()),
+        attributes: attributes(),
+        droppedAttributesCount: count(),
+        flags: maybe(1),
+      })),
+    ),
     droppedLinksCount: count(),
     status: maybe({ message: maybe(text()), code: maybe(pick([0, 1, 2, -3])) }),
   });
@@ -104,18 +155,10 @@ function randomData(random: () => number): TracesData {
 describe('hand-written traces protobuf encoder', () => {
   it('writes exactly the reflection codec bytes: real Claude Code captures', () => {
     let checked = 0;
-    for (const scenario of readdirSync(new URL('../../../shared/fixtures/claude-code/', import.meta.url))) {
-      let captures: ReturnType<typeof otlpCaptures>;
-      try {
-        captures = otlpCaptures(`claude-code/${scenario}`);
-      } catch {
-        continue; // not an OTLP capture scenario
-      }
-      for (const c of captures.filter((x) => x.signal === 'traces')) {
-        if (c.content_type === 'application/json') expectSameBytes(decodeJson('traces', c.body.toString('utf8')));
-        else expectSameBytes(decodeProtobuf('traces', c.body));
-        checked++;
-      }
+    for (const c of traceCaptures('claude-code')) {
+      if (c.content_type === 'application/json') expectSameBytes(decodeJson('traces', c.body.toString('utf8')));
+      else expectSameBytes(decodeProtobuf('traces', c.body));
+      checked++;
     }
     expect(checked).toBeGreaterThan(0);
   });
@@ -141,7 +184,26 @@ describe('hand-written traces protobuf encoder', () => {
   });
 
   it('leaves values outside the model shape to the reflection path, which coerces or rejects them', () => {
-    const span = (fields: Json): TracesData => ({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), name: 'n', startTimeUnixNano: '1', endTimeUnixNano: '2', ...fields } as Span] }] }] });
+    const span = (fields: Json): TracesData => ({
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: 'ab'.repeat(16),
+                  spanId: 'cd'.repeat(8),
+                  name: 'n',
+                  startTimeUnixNano: '1',
+                  endTimeUnixNano: '2',
+                  ...fields,
+                } as Span,
+              ],
+            },
+          ],
+        },
+      ],
+    });
     const coerced: TracesData[] = [
       span({ kind: 'SPAN_KIND_SERVER' }),
       span({ startTimeUnixNano: 1_700_000_000_000 }),
@@ -170,7 +232,17 @@ describe('hand-written traces protobuf encoder', () => {
   });
 
   it('writes a lone surrogate as U+FFFD, so the bytes stay valid UTF-8 for the next decoder', () => {
-    const data: TracesData = { resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), name: 'x\ud800y', startTimeUnixNano: '1', endTimeUnixNano: '2' }] }] }] };
+    const data: TracesData = {
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: [{ traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), name: 'x\ud800y', startTimeUnixNano: '1', endTimeUnixNano: '2' }],
+            },
+          ],
+        },
+      ],
+    };
     const bytes = encodeProtobuf('traces', data);
     expect(decodeTracesWire(bytes).resourceSpans![0]!.scopeSpans![0]!.spans![0]!.name).toBe('x\ufffdy');
     // The reflection path writes the surrogate's CESU-8 bytes there, which no decoder accepts.

@@ -1,5 +1,5 @@
 /** Paths into ../shared/fixtures: real captures from the real agent CLIs. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,4 +25,12 @@ export function otlpCaptures(scenario: string): (OtlpCapture & { body: Buffer })
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as OtlpCapture)
     .map((c) => ({ ...c, body: readFileSync(path.join(dir, c.file)) }));
+}
+
+/** Every captured OTLP traces request of every scenario of an agent that has OTLP captures. */
+export function traceCaptures(agent: string): (OtlpCapture & { body: Buffer })[] {
+  return readdirSync(path.join(fixturesDir, agent))
+    .filter((scenario) => existsSync(path.join(fixturesDir, agent, scenario, 'otlp', 'index.jsonl')))
+    .flatMap((scenario) => otlpCaptures(`${agent}/${scenario}`))
+    .filter((c) => c.signal === 'traces');
 }
