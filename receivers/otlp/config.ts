@@ -46,7 +46,7 @@ export const DEFAULT_HTTP_MAX_REQUEST_BODY_SIZE = 20 * MiB;
 
 const ENDPOINT = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]*)):(\d{1,5})$/;
 
-function parseEndpoint(fields: Fields, fallback: string): Endpoint {
+export function parseEndpoint(fields: Fields, fallback: string): Endpoint {
   const text = fields.string('endpoint', fallback);
   const m = ENDPOINT.exec(text.trim());
   const port = m ? Number(m[3]) : NaN;
@@ -70,7 +70,7 @@ function parseHttp(fields: Fields): HttpConfig {
   return { endpoint, maxRequestBodySize };
 }
 
-function parseTokens(fields: Fields): string[] {
+export function parseTokens(fields: Fields): string[] {
   const tokens = fields.stringList('tokens');
   tokens.forEach((t, i) => {
     // Never echo the token itself: it is a secret.
