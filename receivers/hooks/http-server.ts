@@ -1,0 +1,174 @@
+/**
+ * The hooks endpoint: POST /v1/hooks (Claude Code) and POST /v1/hooks/{agent} with the hook
+ * payload as a JSON object. A request is checked, converted to session views and queued, and
+ * answered 200 `{}` at once: agents treat the body of an HTTP hook's answer as hook output, and
+ * an empty object asks nothing of them. Publishing to the pipeline happens afterwards.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { toNs, type AgentName } from '../../core/agent/session-spans.ts';
+import { log } from '../../core/log.ts';
+import type { AuthCheck } from '../otlp/auth.ts';
+import { formatAddress } from '../otlp/address.ts';
+import type { Endpoint } from '../otlp/config.ts';
+import { readBody } from '../otlp/http-body.ts';
+import { HttpError } from '../otlp/http-errors.ts';
+import { AGENTS, DEFAULT_AGENT, hookFormats } from './formats.ts';
+import { type HookFormat, HookPayloadError } from './hook-format.ts';
+import type { HookMetrics, RejectReason } from './hook-metrics.ts';
+import type { Forwarder } from './forwarder.ts';
+
+const PATH = '/v1/hooks';
+const ACCEPTED = Buffer.from('{}');
+const RETRY_AFTER_SECONDS = '1';
+
+/** A request answered with an error status; `reason` labels the rejection counter. */
+export class Rejection extends Error {
+  override name = 'Rejection';
+  constructor(
+    readonly status: number,
+    readonly reason: RejectReason,
+    message: string,
+    readonly headers: http.OutgoingHttpHeaders = {},
+  ) {
+    super(message);
+  }
+}
+
+function isJson(contentType: string | undefined): boolean {
+  return (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase() === 'application/json';
+}
+
+export class HooksHttpServer {
+  private readonly server = http.createServer((req, res) => this.track(this.handle(req, res)));
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly receiverId: string,
+    private readonly config: { endpoint: Endpoint; maxBodySize: number },
+    private readonly authorized: AuthCheck,
+    private readonly forwarder: Pick<Forwarder, 'offer'>,
+    private readonly metrics: HookMetrics,
+  ) {}
+
+  /** Listens; resolves with the bound address (host:port). */
+  start(): Promise<string> {
+    const { host, port } = this.config.endpoint;
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve(formatAddress(this.server.address() as AddressInfo));
+      });
+    });
+  }
+
+  /** Stops accepting connections, lets in-flight requests finish, then closes every connection. */
+  async shutdown(): Promise<void> {
+    if (!this.server.listening) return;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    await Promise.all(this.inFlight);
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  private track(request: Promise<void>): void {
+    this.inFlight.add(request);
+    void request.finally(() => this.inFlight.delete(request));
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const receivedNs = toNs(Date.now())!;
+    try {
+      const format = this.route(req);
+      const payload = await this.readPayload(req);
+      const capture = format.toCapture(payload, receivedNs);
+      if (!this.forwarder.offer(capture)) {
+        throw new Rejection(503, 'queue_full', 'the hooks receiver is over capacity (queue and spool full); retry later', {
+          'retry-after': RETRY_AFTER_SECONDS,
+        });
+      }
+      this.metrics.accepted(format.agent);
+      send(res, 200, ACCEPTED);
+    } catch (err) {
+      this.fail(res, err);
+    }
+  }
+
+  /** The hook format the request is for, after authentication, path, method and content type checks. */
+  private route(req: http.IncomingMessage): HookFormat {
+    if (!this.authorized(req.headers.authorization)) {
+      throw new Rejection(401, 'unauthorized', 'missing or invalid bearer token (Authorization: Bearer <token>)', {
+        'www-authenticate': 'Bearer',
+      });
+    }
+    const path = (req.url ?? '').split('?', 1)[0]!;
+    const agent = path === PATH ? DEFAULT_AGENT : path.startsWith(`${PATH}/`) ? path.slice(PATH.length + 1) : undefined;
+    if (agent === undefined) {
+      throw new Rejection(404, 'not_found', `no hooks endpoint at ${JSON.stringify(path)}; use ${PATH} or ${PATH}/{agent}`);
+    }
+    if (!(AGENTS as readonly string[]).includes(agent)) {
+      throw new Rejection(404, 'not_found', `unknown agent ${JSON.stringify(agent)} in ${path}; agents: ${AGENTS.join(', ')}`);
+    }
+    const format = hookFormats[agent as AgentName];
+    if (!format) {
+      const served = Object.keys(hookFormats).join(', ');
+      throw new Rejection(404, 'not_found', `hooks of ${agent} are not supported by this version yet (supported: ${served})`);
+    }
+    if (req.method !== 'POST')
+      throw new Rejection(405, 'method_not_allowed', `method ${req.method} not allowed on ${path}; use POST`, { allow: 'POST' });
+    if (!isJson(req.headers['content-type'])) {
+      throw new Rejection(
+        415,
+        'unsupported_media_type',
+        `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}; send the hook payload as application/json`,
+      );
+    }
+    return format;
+  }
+
+  private async readPayload(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+    let body: Buffer;
+    try {
+      body = await readBody(req, this.config.maxBodySize);
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      if (err.status === 413) {
+        throw new Rejection(
+          413,
+          'too_large',
+          `request body exceeds the limit of ${this.config.maxBodySize} bytes (max_body_size)`,
+          err.headers,
+        );
+      }
+      throw new Rejection(400, 'invalid_body', err.message);
+    }
+    let payload: unknown;
+    try {
+      payload = JSON.parse(body.toString('utf8'));
+    } catch (err) {
+      throw new Rejection(400, 'invalid_body', `the body is not JSON: ${(err as Error).message}`);
+    }
+    if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+      throw new Rejection(400, 'invalid_body', 'the body must be a JSON object (the hook payload)');
+    }
+    return payload as Record<string, unknown>;
+  }
+
+  private fail(res: http.ServerResponse, err: unknown): void {
+    if (err instanceof HookPayloadError) err = new Rejection(400, 'invalid_payload', err.message);
+    if (err instanceof Rejection) {
+      this.metrics.rejected(err.reason);
+      return send(res, err.status, Buffer.from(JSON.stringify({ error: err.message })), err.headers);
+    }
+    log('error', 'hooks receiver: unexpected error handling a request', { receiver: this.receiverId, error: (err as Error).message });
+    send(res, 500, Buffer.from(JSON.stringify({ error: 'internal error' })));
+  }
+}
+
+function send(res: http.ServerResponse, status: number, body: Buffer, headers: http.OutgoingHttpHeaders = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': body.length });
+  res.end(body);
+}
