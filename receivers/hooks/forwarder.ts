@@ -115,10 +115,10 @@ export class Forwarder {
       const now = Date.now();
       const step = this.step(now);
       try {
-        if (step === 'replay') await this.replayOne();
-        else if (step === 'wait') await this.sleep(now < this.retryAt ? this.retryAt - now : undefined);
+        if (step === 'wait') await this.sleep(now < this.retryAt ? this.retryAt - now : undefined);
+        else if (step === 'replay') await this.replayOne();
         else await this.forwardBatch(step === 'publish');
-        this.replayNext = step !== 'replay';
+        if (step !== 'wait') this.replayNext = step !== 'replay';
       } catch (err) {
         // Only the spool's file operations can land here; the loop must outlive them.
         log('error', 'hooks receiver: spool failure', { receiver: this.receiverId, error: (err as Error).message });
