@@ -3,7 +3,7 @@
  * was received); the views of one span from several payloads (PreToolUse gives a tool call's
  * start, PostToolUse its end and result) share the span id and merge downstream.
  *
- *   SessionStart, SessionEnd       session (start / end, source, model, reason)
+ *   SessionStart, SessionEnd       session (start, unless resumed or compacted / end; source, model, reason)
  *   Stop, StopFailure              the prompt's end (and output or error) and the session's latest end
  *   UserPromptSubmit               prompt, key prompt_id (start, the prompt text)
  *   PreToolUse                     tool call, key tool_use_id (start, arguments)
@@ -207,10 +207,14 @@ const SESSION_START_DETAILS = [
   'estimated_cache_write_usd',
 ];
 
+/** Sources of a SessionStart that continue a session begun earlier: the moment is not the session's start. */
+const CONTINUED = new Set(['resume', 'compact']);
+
 function sessionStart(h: Hook): SpanView[] {
+  const continued = CONTINUED.has(h.field('source') ?? '');
   return [
     sessionView(h, {
-      startNs: h.at,
+      ...(continued ? { endNs: h.at } : { startNs: h.at }),
       attributes: { 'gen_ai.request.model': h.field('model'), [HookAttr.sessionSource]: h.field('source') },
       events: [{ name: h.event, timeNs: h.at, attributes: h.details(SESSION_START_DETAILS) }],
     }),

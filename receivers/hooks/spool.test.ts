@@ -6,7 +6,7 @@ import { Spool, type SpoolEntry } from './spool.ts';
 
 const entry = (n: number): SpoolEntry => ({
   payloads: n,
-  traces: { resourceSpans: [{ resource: { attributes: [{ key: 'n', value: { intValue: n } }] } }] },
+  traces: { resourceSpans: [{ resource: { attributes: [{ key: 'n', value: { stringValue: String(n) } }] } }] },
 });
 const tempDir = () => mkdtempSync(path.join(os.tmpdir(), 'agentotel-spool-'));
 
