@@ -35,10 +35,12 @@ export function printUpBanner(config: ServiceConfig, running: RunningService, to
   const e = running.endpoints;
   const grpc = e['otlp.grpc'];
   const http = e['otlp.http'];
+  const hooks = e['hooks.http'];
   const lines = [
     'agentotel is up (embedded mode: in-process bus, embedded ClickHouse)',
     grpc && `  OTLP/gRPC   ${grpc}`,
     http && `  OTLP/HTTP   http://${http}  (/v1/traces, /v1/logs, /v1/metrics)`,
+    hooks && `  hooks       http://${hooks}/v1/hooks  (Claude Code "type": "http" hooks)`,
     `  health      http://${e.telemetry}/healthz   metrics http://${e.telemetry}/metrics`,
     `  data        ${config.dataDir}`,
     '',
