@@ -20,6 +20,7 @@ export function pipelineEnv(dataDir: string, extra: Record<string, string> = {})
     AGENTOTEL_DATA_DIR: dataDir,
     AGENTOTEL_OTLP_GRPC_ENDPOINT: '127.0.0.1:0',
     AGENTOTEL_OTLP_HTTP_ENDPOINT: '127.0.0.1:0',
+    AGENTOTEL_HOOKS_ENDPOINT: '127.0.0.1:0',
     AGENTOTEL_TELEMETRY_ADDRESS: '127.0.0.1:0',
     AGENTOTEL_INGEST_TOKEN: INGEST_TOKEN,
     AGENTOTEL_LOG_LEVEL: 'warn',
