@@ -64,23 +64,51 @@ export interface ProcessorContext extends ComponentContext {
   recentOutput(): AsyncIterable<TracesData>;
 }
 
+/** Where a bus message came from in its input topic. */
+export interface MessagePosition {
+  partition: number;
+  offset: string;
+}
+
+/**
+ * A processor turns each bus message into its output at once, or (a processor that merges
+ * what arrives over time: dedupe) holds spans and hands them out later from `flush`. The
+ * stage calls processTraces for each message of a batch, then flush, publishes all that,
+ * then commit; calls are never concurrent, and a flush with nothing due still ends with
+ * commit or abort.
+ */
 export interface Processor {
   /** Optional warm-up before the first message (e.g. rebuild state from recentOutput). */
   start?(): Promise<void>;
   /**
    * Turns one bus message (the spans of one trace) into what goes to the next stage; may
    * return no spans. Throwing sends the message to the dead-letter topic with the error.
+   * `source` is the message's position; absent for spans that did not come from one message
+   * (flushed by an earlier processor of the same worker): those cannot be held safely.
    */
-  processTraces(data: TracesData): TracesData | Promise<TracesData>;
+  processTraces(data: TracesData, source?: MessagePosition): TracesData | Promise<TracesData>;
   /**
-   * The outputs of every processTraces call since the last commit or abort were
-   * acknowledged by the next stage, and the batch's input will now be committed. A stateful
-   * processor makes its state changes of the batch final here.
+   * Hands out the held spans whose time came by `now` (epoch ms; Infinity: everything held,
+   * when the stage stops). They count as outputs of the batch in progress: commit or abort
+   * follows. The stage calls it after each batch and on a timer.
+   */
+  flush?(now: number): TracesData | Promise<TracesData>;
+  /**
+   * The first offset of the input partition whose spans this processor still holds (flushed
+   * but not committed included), or undefined. The bus commits that partition only up to it,
+   * so what is held is delivered again after a crash: a holding processor must recognise it.
+   */
+  heldFrom?(partition: number): string | undefined;
+  /**
+   * The outputs of every processTraces and flush call since the last commit or abort were
+   * acknowledged by the next stage, and the batch's input will now be committed (short of
+   * what is still held). A stateful processor makes its state changes of the batch final here.
    */
   commit?(): void;
   /**
    * The batch failed before its outputs were acknowledged and will be delivered again:
-   * forget what it changed, or the redelivery would be judged against it.
+   * forget what it changed, or the redelivery would be judged against it; what flush handed
+   * out is held again.
    */
   abort?(): void;
   shutdown?(): Promise<void>;

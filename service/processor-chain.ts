@@ -2,29 +2,52 @@
  * Several processors run as one: each message goes through them in order. What a worker
  * running consecutive processors of a pipeline together hands to its stage.
  */
-import type { Processor } from '../core/component.ts';
+import { earlierOffset } from '../core/bus/bus.ts';
+import type { MessagePosition, Processor } from '../core/component.ts';
 import type { TracesData } from '../core/otlp/model.ts';
 import { countSpans } from '../core/otlp/traces.ts';
 
-export function chainProcessors(chain: { id: string; processor: Processor }[]): Processor {
+type Chain = { id: string; processor: Processor }[];
+
+/** Runs `data` through the chain from processor `from` on. */
+async function runFrom(chain: Chain, from: number, data: TracesData, source?: MessagePosition): Promise<TracesData> {
+  let current = data;
+  for (const { id, processor } of chain.slice(from)) {
+    if (countSpans(current) === 0) break;
+    try {
+      current = await processor.processTraces(current, source);
+    } catch (err) {
+      // The dead letter must say which processor refused the message.
+      throw new Error(`${id}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  return current;
+}
+
+export function chainProcessors(chain: Chain): Processor {
   if (chain.length === 1) return chain[0]!.processor;
+  const holding = chain.some(({ processor }) => processor.flush);
   return {
     async start() {
       for (const { processor } of chain) await processor.start?.();
     },
-    async processTraces(data: TracesData) {
-      let current = data;
-      for (const { id, processor } of chain) {
-        try {
-          current = await processor.processTraces(current);
-        } catch (err) {
-          // The dead letter must say which processor refused the message.
-          throw new Error(`${id}: ${(err as Error).message}`, { cause: err });
+    processTraces: (data, source) => runFrom(chain, 0, data, source),
+    ...(holding && {
+      // What a processor flushes goes on through the processors after it (with no source
+      // position: it is the flushing processor that keeps the input uncommitted until then).
+      async flush(now: number): Promise<TracesData> {
+        const out: TracesData = { resourceSpans: [] };
+        for (const [i, { processor }] of chain.entries()) {
+          if (!processor.flush) continue;
+          const passed = await runFrom(chain, i + 1, await processor.flush(now));
+          out.resourceSpans!.push(...(passed.resourceSpans ?? []));
         }
-        if (countSpans(current) === 0) break;
-      }
-      return current;
-    },
+        return out;
+      },
+      heldFrom(partition: number): string | undefined {
+        return chain.reduce<string | undefined>((first, { processor }) => earlierOffset(first, processor.heldFrom?.(partition)), undefined);
+      },
+    }),
     commit() {
       for (const { processor } of chain) processor.commit?.();
     },

@@ -2,12 +2,18 @@
  * Runs one processor on the bus: consume a batch from its input topic, process each
  * message, publish the results to its output topic and the failures to the dead letters,
  * and only then let the bus commit the batch. A crash before that redelivers the batch.
+ *
+ * A processor that holds spans across messages (dedupe's merge window) hands them out from
+ * `flush`, after each batch and on a timer in between, taking turns with the batches. The bus
+ * commits no input offset whose spans are still held (`heldFrom`), so a crash delivers them
+ * again; stopping flushes everything held first.
  */
 import type { Bus, IncomingMessage, OutgoingMessage, Subscription } from '../core/bus/bus.ts';
+import { DEAD_LETTER_HEADERS } from '../core/bus/topics.ts';
 import { DataTooLargeError, type Processor } from '../core/component.ts';
 import type { MetricsRegistry } from '../core/metrics.ts';
 import type { TracesData } from '../core/otlp/model.ts';
-import { countSpans } from '../core/otlp/traces.ts';
+import { countSpans, splitByTrace } from '../core/otlp/traces.ts';
 import { log } from '../core/log.ts';
 import { inSpan } from './self-telemetry.ts';
 import { publishTraces } from './publish-traces.ts';
@@ -19,34 +25,56 @@ export interface RunningStage {
   lag(): number;
 }
 
+export interface StageOptions {
+  /** How often held spans are checked for a window that ended (default 500 ms). */
+  flushIntervalMs?: number;
+}
+
+/** A message to publish, and the dead letter it becomes if the bus can never take it. */
+interface Result {
+  message: OutgoingMessage<TracesData>;
+  deadLetter(err: Error): DeadLetter;
+}
+
 /**
- * Publishes a batch's results; those that can never be published (a span over the bus's
- * message limit) come back as dead letters. Nothing is sent when the batch holds such a
- * message, so the messages are then tried one by one.
+ * Publishes results; those that can never be published (a span over the bus's message limit)
+ * come back as dead letters. Nothing is sent when the batch holds such a message, so the
+ * messages are then tried one by one.
  */
-async function publishOrDeadLetter(
-  bus: Bus,
-  stage: ProcessorStage,
-  name: string,
-  out: OutgoingMessage<TracesData>[],
-  sources: IncomingMessage<TracesData>[],
-): Promise<DeadLetter[]> {
+async function publishOrDeadLetter(bus: Bus, stage: ProcessorStage, results: Result[]): Promise<DeadLetter[]> {
   try {
-    await publishTraces(bus, stage.output, out);
+    await publishTraces(
+      bus,
+      stage.output,
+      results.map((r) => r.message),
+    );
     return [];
   } catch (err) {
     if (!(err instanceof DataTooLargeError)) throw err;
   }
   const dead: DeadLetter[] = [];
-  for (const [i, o] of out.entries()) {
+  for (const r of results) {
     try {
-      await publishTraces(bus, stage.output, [o]);
+      await publishTraces(bus, stage.output, [r.message]);
     } catch (err) {
       if (!(err instanceof DataTooLargeError)) throw err;
-      dead.push(deadLetterFor(sources[i]!, name, err, stage.input.codec.encode(o.value)));
+      dead.push(r.deadLetter(err));
     }
   }
   return dead;
+}
+
+/** A dead letter for spans a processor held: merged from several input messages, so no single source offset. */
+function heldDeadLetter(stage: ProcessorStage, name: string, key: string, error: Error, raw: Uint8Array): DeadLetter {
+  return {
+    key,
+    raw,
+    headers: {
+      [DEAD_LETTER_HEADERS.error]: error.message.slice(0, 1_000),
+      [DEAD_LETTER_HEADERS.stage]: name,
+      [DEAD_LETTER_HEADERS.sourceTopic]: stage.input.name,
+    },
+  };
 }
 
 export async function runProcessorStage(
@@ -55,6 +83,7 @@ export async function runProcessorStage(
   processor: Processor,
   deadLetters: DeadLetterSink,
   metrics: MetricsRegistry,
+  options: StageOptions = {},
 ): Promise<RunningStage> {
   const name = stageProcessors(stage)
     .map((p) => p.id)
@@ -65,55 +94,110 @@ export async function runProcessorStage(
   const produced = metrics.counter('agentotel_worker_produced_spans_total', 'Spans published to the next stage');
   const failed = metrics.counter('agentotel_worker_dead_letters_total', 'Messages sent to the dead-letter topic');
   const latency = metrics.histogram('agentotel_worker_batch_duration_seconds', 'Time to process and publish one batch');
+  const spansOf = (results: Result[]) => results.reduce((n, r) => n + countSpans(r.message.value), 0);
+
+  let closing = false;
+  let turn: Promise<unknown> = Promise.resolve();
+  /** Batches and timer flushes take turns: the processor's calls never interleave. */
+  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = turn.then(work);
+    turn = run.catch(() => undefined);
+    return run;
+  };
+
+  /** Held spans whose time came, one message per trace (key = trace id, as the receivers key them). */
+  const flushed = async (now: number): Promise<Result[]> => {
+    if (!processor.flush) return [];
+    return [...splitByTrace(await processor.flush(now))].map(([traceId, value]) => ({
+      message: { key: traceId, value },
+      deadLetter: (err) => heldDeadLetter(stage, name, traceId, err, stage.output.codec.encode(value)),
+    }));
+  };
+
+  /** Publishes the results and dead letters, then commits the processor's changes, or aborts them and rethrows. */
+  const publishAndCommit = async (collect: () => Promise<{ results: Result[]; dead: DeadLetter[] }>): Promise<DeadLetter[]> => {
+    let dead: DeadLetter[];
+    try {
+      const collected = await collect();
+      dead = [...collected.dead, ...(await publishOrDeadLetter(bus, stage, collected.results))];
+      await deadLetters.send(dead);
+      produced.inc(labels, spansOf(collected.results));
+    } catch (err) {
+      processor.abort?.();
+      throw err;
+    }
+    processor.commit?.();
+    failed.inc(labels, dead.length);
+    return dead;
+  };
+
+  const handleBatch = async (batch: IncomingMessage<TracesData>[]) => {
+    const started = performance.now();
+    let spansIn = 0;
+    await publishAndCommit(async () => {
+      const results: Result[] = [];
+      const dead: DeadLetter[] = [];
+      for (const m of batch) {
+        if (!m.ok) {
+          dead.push(deadLetterFor(m, name, m.error, m.raw));
+          continue;
+        }
+        spansIn += countSpans(m.value);
+        try {
+          const result = await processor.processTraces(m.value, { partition: m.partition, offset: m.offset });
+          if (countSpans(result) > 0) {
+            results.push({
+              message: { key: m.key, value: result, headers: m.headers },
+              deadLetter: (err) => deadLetterFor(m, name, err, stage.input.codec.encode(result)),
+            });
+          }
+        } catch (err) {
+          log('warn', `processor ${name} rejected a message; sent to dead letters`, { error: (err as Error).message, offset: m.offset });
+          dead.push(deadLetterFor(m, name, err as Error, stage.input.codec.encode(m.value)));
+        }
+      }
+      results.push(...(await flushed(closing ? Infinity : Date.now())));
+      return { results, dead };
+    });
+    consumed.inc(labels, batch.length);
+    consumedSpans.inc(labels, spansIn);
+    latency.observe(labels, (performance.now() - started) / 1_000);
+  };
+
+  const flushHeld = (now: number) => inTurn(() => publishAndCommit(async () => ({ results: await flushed(now), dead: [] })));
 
   await processor.start?.();
-  const subscription: Subscription = await bus.subscribe(stage.input, { group: stage.group }, (batch) =>
-    inSpan(`process ${name}`, { 'messaging.batch.message_count': batch.length }, async () => {
-      const started = performance.now();
-      const out: OutgoingMessage<TracesData>[] = [];
-      const sources: IncomingMessage<TracesData>[] = [];
-      const dead: DeadLetter[] = [];
-      let spansIn = 0;
-      let spansOut = 0;
-      try {
-        for (const m of batch) {
-          if (!m.ok) {
-            dead.push(deadLetterFor(m, name, m.error, m.raw));
-            continue;
-          }
-          spansIn += countSpans(m.value);
-          try {
-            const result = await processor.processTraces(m.value);
-            const n = countSpans(result);
-            if (n > 0) {
-              out.push({ key: m.key, value: result, headers: m.headers });
-              sources.push(m);
-            }
-            spansOut += n;
-          } catch (err) {
-            log('warn', `processor ${name} rejected a message; sent to dead letters`, { error: (err as Error).message, offset: m.offset });
-            dead.push(deadLetterFor(m, name, err as Error, stage.input.codec.encode(m.value)));
-          }
-        }
-        dead.push(...(await publishOrDeadLetter(bus, stage, name, out, sources)));
-        await deadLetters.send(dead);
-      } catch (err) {
-        processor.abort?.();
-        throw err;
-      }
-      processor.commit?.();
-      consumed.inc(labels, batch.length);
-      consumedSpans.inc(labels, spansIn);
-      produced.inc(labels, spansOut);
-      failed.inc(labels, dead.length);
-      latency.observe(labels, (performance.now() - started) / 1_000);
-    }),
+  const subscription: Subscription = await bus.subscribe(
+    stage.input,
+    { group: stage.group, ...(processor.heldFrom && { heldFrom: (partition: number) => processor.heldFrom!(partition) }) },
+    (batch) => inTurn(() => inSpan(`process ${name}`, { 'messaging.batch.message_count': batch.length }, () => handleBatch(batch))),
   );
   metrics.gauge('agentotel_worker_lag_messages', 'Messages waiting in the input topic').track(labels, () => subscription.lag());
+
+  let flushing = false;
+  const timer = processor.flush
+    ? setInterval(() => {
+        if (flushing) return;
+        flushing = true;
+        flushHeld(Date.now())
+          .catch((err) => log('warn', `processor ${name} could not publish held spans; retrying`, { error: (err as Error).message }))
+          .finally(() => (flushing = false));
+      }, options.flushIntervalMs ?? 500)
+    : undefined;
+  timer?.unref();
 
   return {
     lag: () => subscription.lag(),
     stop: async () => {
+      closing = true;
+      clearInterval(timer);
+      if (processor.flush) {
+        await flushHeld(Infinity).catch((err) =>
+          log('error', `processor ${name} could not publish held spans at stop; their input is delivered again after a restart`, {
+            error: (err as Error).message,
+          }),
+        );
+      }
       await subscription.stop();
       await processor.shutdown?.();
     },

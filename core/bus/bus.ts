@@ -4,7 +4,9 @@
  *
  * Delivery is at-least-once: a subscriber's handler gets a batch, and the batch's offsets
  * are committed only after the handler resolves. A handler that throws leaves them
- * uncommitted, and the batch is delivered again.
+ * uncommitted, and the batch is delivered again. A subscriber that keeps what it consumed in
+ * memory beyond its batch (the dedupe processor's merge window) says from which offset it does
+ * (`heldFrom`), and the bus commits nothing from there on until it is released.
  */
 import type { Signal, SignalData } from '../otlp/model.ts';
 
@@ -51,6 +53,14 @@ export interface SubscribeOptions {
    * processor's commit/abort) must see one batch at a time.
    */
   concurrency?: number;
+  /**
+   * The first offset of a partition whose messages the subscriber still holds in memory (their
+   * results not yet published), or undefined when it holds none. The bus commits a partition
+   * only up to it, so a crash delivers those messages again; it asks after each batch and,
+   * while a partition's commit lags behind what was handled, every second. Ignored by a bus
+   * that keeps nothing across restarts (in-process).
+   */
+  heldFrom?(partition: number): string | undefined;
 }
 
 export interface Subscription {
@@ -94,6 +104,13 @@ export class MessageTooLargeError extends Error {
 /** Raised by publish when the bus cannot take the messages now (broker down, queue closed). */
 export class BusUnavailableError extends Error {
   override name = 'BusUnavailableError';
+}
+
+/** The earlier of two offsets of one partition (decimal strings); undefined counts as none. */
+export function earlierOffset(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return BigInt(a) <= BigInt(b) ? a : b;
 }
 
 export type SignalTopic<S extends Signal> = Topic<SignalData[S]>;

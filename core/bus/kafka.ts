@@ -1,8 +1,9 @@
 /**
  * The distributed mode's bus on Apache Kafka (kafkajs). Idempotent producer acknowledged by
  * all in-sync replicas; one consumer group per stage; offsets committed only after the
- * handler resolves; a failing handler is retried in place (in order) until it succeeds or the
- * subscription stops, so nothing after it is committed past it.
+ * handler resolves (and short of what the subscriber still holds: SubscribeOptions.heldFrom);
+ * a failing handler is retried in place (in order) until it succeeds or the subscription stops,
+ * so nothing after it is committed past it.
  */
 import {
   Kafka,
@@ -145,11 +146,55 @@ export class KafkaBus implements Bus {
       maxBytes: 16 * 1024 * 1024,
     });
     const lagByPartition = new Map<number, number>();
-    // Partitions given to another member in a rebalance no longer count in this one's lag.
+    // By partition: the offset after the last handled batch, and the offset committed. They
+    // differ while the subscriber holds messages (options.heldFrom).
+    const handled = new Map<number, bigint>();
+    const committed = new Map<number, bigint>();
+    // Partitions given to another member in a rebalance are no longer this one's to count or commit.
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const assigned = new Set(payload.memberAssignment[topic.name] ?? []);
-      for (const partition of lagByPartition.keys()) if (!assigned.has(partition)) lagByPartition.delete(partition);
+      for (const byPartition of [lagByPartition, handled, committed]) {
+        for (const partition of byPartition.keys()) if (!assigned.has(partition)) byPartition.delete(partition);
+      }
     });
+    let commits: Promise<unknown> = Promise.resolve();
+    /**
+     * Commits a partition up to what was handled, short of what the subscriber still holds.
+     * Serialised and only forward, so a commit of released messages never undoes a batch's.
+     */
+    const commitPartition = (partition: number, send: (offset: string) => Promise<unknown>): Promise<void> => {
+      const run = commits.then(async () => {
+        const upTo = handled.get(partition);
+        if (upTo === undefined) return;
+        const held = options.heldFrom?.(partition);
+        const offset = held !== undefined && BigInt(held) < upTo ? BigInt(held) : upTo;
+        if (offset <= (committed.get(partition) ?? -1n)) return;
+        await send(offset.toString());
+        committed.set(partition, offset);
+      });
+      commits = run.catch(() => undefined);
+      return run;
+    };
+    // Messages the subscriber releases between batches are committed without waiting for the
+    // partition's next batch (which may never come).
+    let releasing = false;
+    const commitReleased = async () => {
+      if (releasing) return;
+      releasing = true;
+      try {
+        await Promise.all(
+          [...handled.keys()].map((partition) =>
+            commitPartition(partition, (offset) => consumer.commitOffsets([{ topic: topic.name, partition, offset }])),
+          ),
+        );
+      } catch (err) {
+        log('warn', `kafka commit of released messages of ${topic.name} failed; retrying`, { error: (err as Error).message });
+      } finally {
+        releasing = false;
+      }
+    };
+    const releaseTimer = options.heldFrom ? setInterval(() => void commitReleased(), 1_000) : undefined;
+    releaseTimer?.unref();
     let stopping = false;
     try {
       await consumer.connect();
@@ -180,13 +225,16 @@ export class KafkaBus implements Bus {
           }
           // Resolving moves this consumer's fetch position; committing moves the group's.
           resolveOffset(batch.lastOffset());
-          const next = (BigInt(batch.lastOffset()) + 1n).toString();
-          await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
+          handled.set(batch.partition, BigInt(batch.lastOffset()) + 1n);
+          await commitPartition(batch.partition, (offset) =>
+            commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset }] }] }),
+          );
           lagByPartition.set(batch.partition, Math.max(0, Number(batch.offsetLag())));
           await heartbeat();
         },
       });
     } catch (err) {
+      clearInterval(releaseTimer);
       await consumer.disconnect().catch(() => undefined);
       throw new BusUnavailableError(`kafka subscribe to ${topic.name} failed: ${(err as Error).message}`);
     }
@@ -194,6 +242,9 @@ export class KafkaBus implements Bus {
     return {
       stop: async () => {
         stopping = true;
+        clearInterval(releaseTimer);
+        // What the subscriber released since its partitions' last batches (a stopping stage flushes).
+        if (options.heldFrom) await commitReleased();
         await consumer.disconnect(); // waits for the running eachBatch to finish
         this.consumers.delete(consumer);
       },

@@ -12,7 +12,13 @@ const T2 = '1bf7651916cd43dd8448eb211c80319d';
 const parseAt = (raw: unknown) => dedupeProcessorFactory.parseConfig(new Fields(raw, 'processors.dedupe'));
 const testdata = (name: string) => parse(readFileSync(new URL(`testdata/${name}`, import.meta.url), 'utf8')) as unknown;
 
-const span = (traceId: string, n: number): Span => ({ traceId, spanId: n.toString(16).padStart(16, '0'), name: `s${n}`, startTimeUnixNano: '1', endTimeUnixNano: '2' });
+const span = (traceId: string, n: number): Span => ({
+  traceId,
+  spanId: n.toString(16).padStart(16, '0'),
+  name: `s${n}`,
+  startTimeUnixNano: '1',
+  endTimeUnixNano: '2',
+});
 const message = (...spans: Span[]): TracesData => ({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ spans }] }] });
 const ids = (data: TracesData) => [...eachSpan(data)].map((c) => `${c.span.traceId.slice(0, 2)}/${parseInt(c.span.spanId, 16)}`);
 
@@ -30,17 +36,21 @@ function processor(raw: Record<string, unknown> = {}, published: TracesData[] = 
 
 describe('dedupe config', () => {
   it('parses testdata/valid.yaml', () => {
-    expect(parseAt(testdata('valid.yaml'))).toEqual({ windowMs: 30 * 60_000, maxEntries: 50_000 });
+    expect(parseAt(testdata('valid.yaml'))).toEqual({ windowMs: 30 * 60_000, maxEntries: 50_000, mergeWindowMs: 5_000 });
   });
   it('rejects testdata/invalid.yaml naming the key', () => {
-    expect(() => parseAt(testdata('invalid.yaml'))).toThrow(new ConfigError('processors.dedupe.window', 'must be a duration such as 500ms, 5s, 1h (got "1 hour")'));
+    expect(() => parseAt(testdata('invalid.yaml'))).toThrow(
+      new ConfigError('processors.dedupe.window', 'must be a duration such as 500ms, 5s, 1h (got "1 hour")'),
+    );
   });
-  it('fills the defaults', () => expect(parseAt(undefined)).toEqual({ windowMs: 3_600_000, maxEntries: 1_000_000 }));
+  it('fills the defaults', () => expect(parseAt(undefined)).toEqual({ windowMs: 3_600_000, maxEntries: 1_000_000, mergeWindowMs: 10_000 }));
   it.each([
     [{ window: '0s' }, 'processors.dedupe.window: must be longer than 0'],
     [{ max_entries: 0 }, 'processors.dedupe.max_entries: must be at least 1 (got 0)'],
     [{ max_entries: 1.5 }, 'processors.dedupe.max_entries: must be a whole number'],
     [{ max_entrys: 5 }, 'processors.dedupe.max_entrys: unknown key'],
+    [{ merge_window: '0s' }, 'processors.dedupe.merge_window: must be longer than 0'],
+    [{ window: '1m', merge_window: '2m' }, 'processors.dedupe.merge_window: must be shorter than window'],
   ])('rejects %j', (raw, msg) => expect(() => parseAt(raw)).toThrow(msg));
 });
 
@@ -52,7 +62,11 @@ describe('dedupe processor', () => {
 
   it('keeps spans of several traces in one message apart, interleaved', async () => {
     const p = processor();
-    expect(ids(await p.processTraces(message(span(T1, 1), span(T2, 1), span(T1, 1), span(T2, 2), span(T2, 1))))).toEqual(['0a/1', '1b/1', '1b/2']);
+    expect(ids(await p.processTraces(message(span(T1, 1), span(T2, 1), span(T1, 1), span(T2, 2), span(T2, 1))))).toEqual([
+      '0a/1',
+      '1b/1',
+      '1b/2',
+    ]);
     p.commit!();
     expect(ids(await p.processTraces(message(span(T2, 2), span(T1, 2), span(T1, 1), span(T2, 3))))).toEqual(['0a/2', '1b/3']);
   });
@@ -94,7 +108,10 @@ describe('dedupe processor', () => {
   });
 
   it.each([
-    [{ ...span(T1, 1), spanId: '' }, 'span "s1" has an invalid identity (traceId "0af7651916cd43dd8448eb211c80319c", spanId ""): expected 32 and 16 lowercase hex digits, not all zero'],
+    [
+      { ...span(T1, 1), spanId: '' },
+      'span "s1" has an invalid identity (traceId "0af7651916cd43dd8448eb211c80319c", spanId ""): expected 32 and 16 lowercase hex digits, not all zero',
+    ],
     [{ ...span(T1, 1), traceId: '0'.repeat(32) }, 'span "s1" has an invalid identity (traceId "00000000000000000000000000000000"'],
     [{ ...span(T1, 1), spanId: 'XYZ' }, 'spanId "XYZ"'],
   ])('rejects a span it cannot identify: %j', async (bad, msg) => {
@@ -106,67 +123,69 @@ describe('dedupe processor', () => {
 });
 
 describe('seen spans', () => {
+  const ids = (spans: ReadonlyMap<string, unknown> | undefined) => [...spans!.keys()];
+  const entries = (...spanIds: string[]) => spanIds.map((id) => [id, null] as const);
   it('forgets traces not seen for the window', () => {
     let now = 0;
-    const seen = new SeenSpans(1_000, 100, () => now);
-    expect(seen.add(T1, 'a')).toBe(true);
+    const seen = new SeenSpans<null>(1_000, 100, () => now);
+    expect(seen.add(T1, 'a', null)).toBe(true);
     now = 600;
-    expect(seen.add(T2, 'a')).toBe(true);
+    expect(seen.add(T2, 'a', null)).toBe(true);
     now = 1_100; // T1 last seen at 0: forgotten; T2 at 600: kept
-    expect(seen.add(T2, 'a')).toBe(false);
-    expect(seen.add(T1, 'a')).toBe(true);
+    expect(seen.add(T2, 'a', null)).toBe(false);
+    expect(seen.add(T1, 'a', null)).toBe(true);
     expect(seen.size).toBe(2);
   });
 
   it('seeing a trace again keeps it for another window', () => {
     let now = 0;
-    const seen = new SeenSpans(1_000, 100, () => now);
-    seen.add(T1, 'a');
+    const seen = new SeenSpans<null>(1_000, 100, () => now);
+    seen.add(T1, 'a', null);
     now = 900;
-    seen.add(T1, 'b');
+    seen.add(T1, 'b', null);
     now = 1_500;
-    expect(seen.add(T1, 'a')).toBe(false);
+    expect(seen.add(T1, 'a', null)).toBe(false);
   });
 
   it('holds at most max_entries identities, evicting the least recently seen trace first', () => {
-    const seen = new SeenSpans(3_600_000, 3);
-    seen.add(T1, 'a');
-    seen.add(T1, 'b');
-    seen.add(T2, 'a');
-    seen.add(T1, 'c'); // 4 > 3: T2 is now the least recently seen
+    const seen = new SeenSpans<null>(3_600_000, 3);
+    seen.add(T1, 'a', null);
+    seen.add(T1, 'b', null);
+    seen.add(T2, 'a', null);
+    seen.add(T1, 'c', null); // 4 > 3: T2 is now the least recently seen
     expect(seen.size).toBe(3);
-    expect(seen.add(T1, 'a')).toBe(false);
-    expect(seen.add(T2, 'a')).toBe(true); // forgotten; adding it evicts T1 (3 spans)
+    expect(seen.add(T1, 'a', null)).toBe(false);
+    expect(seen.add(T2, 'a', null)).toBe(true); // forgotten; adding it evicts T1 (3 spans)
     expect(seen.size).toBe(1);
   });
 
   it('trims the oldest spans of a single trace larger than the limit', () => {
-    const seen = new SeenSpans(3_600_000, 2);
-    for (const id of ['a', 'b', 'c']) seen.add(T1, id);
+    const seen = new SeenSpans<null>(3_600_000, 2);
+    for (const id of ['a', 'b', 'c']) seen.add(T1, id, null);
     expect(seen.size).toBe(2);
-    expect(seen.add(T1, 'c')).toBe(false);
-    expect(seen.add(T1, 'a')).toBe(true);
+    expect(seen.add(T1, 'c', null)).toBe(false);
+    expect(seen.add(T1, 'a', null)).toBe(true);
   });
 
   it('adds the spans of a trace at once, counting the new ones, and evicts as if one by one', () => {
     let now = 0;
-    const seen = new SeenSpans(1_000, 4, () => now);
-    seen.add(T2, 'a');
+    const seen = new SeenSpans<null>(1_000, 4, () => now);
+    seen.add(T2, 'a', null);
     now = 10;
-    expect(seen.addAll(T1, ['a', 'b', 'a', 'c'])).toBe(3);
-    expect(seen.addAll(T1, ['c', 'd'])).toBe(1); // 5 > 4: T2, least recently seen, goes
+    expect(seen.addAll(T1, entries('a', 'b', 'a', 'c'))).toBe(3);
+    expect(seen.addAll(T1, entries('c', 'd'))).toBe(1); // 5 > 4: T2, least recently seen, goes
     expect(seen.size).toBe(4);
     expect(seen.spansOf(T2)).toBeUndefined();
-    expect([...seen.spansOf(T1)!]).toEqual(['a', 'b', 'c', 'd']);
-    expect(seen.addAll(T1, ['e', 'f'])).toBe(2); // one trace over the limit: its oldest spans go
-    expect([...seen.spansOf(T1)!]).toEqual(['c', 'd', 'e', 'f']);
+    expect(ids(seen.spansOf(T1))).toEqual(['a', 'b', 'c', 'd']);
+    expect(seen.addAll(T1, entries('e', 'f'))).toBe(2); // one trace over the limit: its oldest spans go
+    expect(ids(seen.spansOf(T1))).toEqual(['c', 'd', 'e', 'f']);
     now = 1_011; // T1 last seen at 10
     expect(seen.spansOf(T1)).toBeUndefined();
   });
 
   it('stays bounded under a stream of traces', () => {
-    const seen = new SeenSpans(3_600_000, 1_000);
-    for (let t = 0; t < 5_000; t++) for (let s = 0; s < 3; s++) seen.add(t.toString(16).padStart(32, '0'), String(s));
+    const seen = new SeenSpans<null>(3_600_000, 1_000);
+    for (let t = 0; t < 5_000; t++) for (let s = 0; s < 3; s++) seen.add(t.toString(16).padStart(32, '0'), String(s), null);
     expect(seen.size).toBeLessThanOrEqual(1_000);
   });
 });
