@@ -33,8 +33,8 @@ receivers:
     endpoint: 127.0.0.1:0
     auth: { tokens: ${E2E_TOKEN} }
   transcripts:
-    claude_code:
-      directory: ${JSON.stringify(claudeProjectsDir)}
+    sources:
+      - { agent: claude-code, root: ${JSON.stringify(claudeProjectsDir)} }
     poll_interval: 200ms
 processors:
   redaction: { tier: 2 }
