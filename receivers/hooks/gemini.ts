@@ -1,0 +1,141 @@
+/**
+ * Gemini CLI hook payloads (settings.json `hooks`, the JSON a hook command reads on stdin) as
+ * session views, named as core/agent/gemini.ts says. Times are the payload's `timestamp`.
+ *
+ * Gemini's hooks carry no prompt id and no tool call id, so they cannot name a prompt or a tool
+ * call span: what they tell of those goes on the session span as events (the OTel logs and the
+ * chat file name the spans). The last AfterModel chunk of a response carries its usage, which
+ * names the model call on every path.
+ *
+ *   SessionStart, SessionEnd              session (start / end, source, reason, cwd)
+ *   AfterModel with a finish reason       model call (end, usage; no cached-token count in hooks)
+ *   BeforeAgent, AfterAgent               session events with the prompt (and the response: Gemini
+ *                                         0.61 repeats stream fragments in it, kept as given)
+ *   BeforeTool, AfterTool                 session events with the tool, arguments, result, exit code
+ *   PreCompress, Notification             session events
+ *   BeforeModel, BeforeToolSelection,     nothing: the model call's other views tell more
+ *   AfterModel chunks before the last
+ *   anything else                         a session span event marked agentotel.unknown_event
+ */
+import { geminiExitCode, geminiModelCallView, GEMINI } from '../../core/agent/gemini.ts';
+import { assistantMessages, asText, GenAiAttr, sessionView, toolOutcome, userMessages, type Attributes } from '../../core/agent/genai.ts';
+import { AgentAttr, toNs, type SessionCapture, type SpanView } from '../../core/agent/session-spans.ts';
+import { HookAttr } from './claude-code.ts';
+import { type HookFormat, HookPayloadError } from './hook-format.ts';
+
+type Payload = Record<string, unknown>;
+
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const count = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined);
+const object = (v: unknown): Payload | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Payload) : undefined);
+
+interface Hook {
+  payload: Payload;
+  event: string;
+  sessionId: string;
+  at: bigint;
+}
+
+function sessionEvent(h: Hook, attributes: Attributes): SpanView {
+  return sessionView(GEMINI, h.sessionId, { endNs: h.at, events: [{ name: h.event, timeNs: h.at, attributes }] });
+}
+
+function unknownEvent(h: Hook): SpanView[] {
+  return [sessionEvent(h, { [AgentAttr.unknownEvent]: h.event, [HookAttr.hookFields]: Object.keys(h.payload).sort().join(',') })];
+}
+
+/** Scalar fields of the payload besides the ones every hook carries. */
+function details(h: Hook, names: string[]): Attributes {
+  const out: Attributes = {};
+  for (const name of names) {
+    const v = h.payload[name];
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[name] = v;
+  }
+  return out;
+}
+
+function sessionStart(h: Hook): SpanView[] {
+  const attributes = {
+    [HookAttr.cwd]: text(h.payload.cwd),
+    [HookAttr.transcriptPath]: text(h.payload.transcript_path),
+    [HookAttr.sessionSource]: text(h.payload.source),
+  };
+  return [sessionView(GEMINI, h.sessionId, { startNs: h.at, attributes })];
+}
+
+function sessionEnd(h: Hook): SpanView[] {
+  return [sessionView(GEMINI, h.sessionId, { endNs: h.at, attributes: { [HookAttr.sessionEndReason]: text(h.payload.reason) } })];
+}
+
+/** The final chunk of a streamed response (it has a finish reason and the usage) as a model call. */
+function afterModel(h: Hook): SpanView[] {
+  const response = object(h.payload.llm_response);
+  const usage = object(response?.usageMetadata);
+  const candidates = Array.isArray(response?.candidates) ? response.candidates.map(object) : [];
+  const finishReason = candidates.map((c) => text(c?.finishReason)).find((r) => r !== undefined);
+  const model = text(object(h.payload.llm_request)?.model);
+  const input = count(usage?.promptTokenCount);
+  if (finishReason === undefined || model === undefined || input === undefined) return [];
+  const output = count(usage?.candidatesTokenCount) ?? 0;
+  // The hooks' usage has no thoughtsTokenCount: the total tells it (total = prompt + candidates + thoughts).
+  const total = count(usage?.totalTokenCount);
+  const thoughts =
+    count(usage?.thoughtsTokenCount) ?? (total !== undefined && total >= input + output ? total - input - output : undefined);
+  const view = { endNs: h.at, attributes: { [GenAiAttr.finishReasons]: finishReason.toLowerCase() } };
+  return [
+    geminiModelCallView(model, { input, candidates: output, cached: count(usage?.cachedContentTokenCount), thoughts }, undefined, view),
+  ];
+}
+
+function agentEvent(h: Hook): SpanView[] {
+  const response = text(h.payload.prompt_response);
+  return [
+    sessionEvent(h, {
+      [GenAiAttr.inputMessages]: userMessages(text(h.payload.prompt)),
+      [GenAiAttr.outputMessages]: response && assistantMessages([{ type: 'text', content: response }]),
+    }),
+  ];
+}
+
+function toolEvent(h: Hook): SpanView[] {
+  const response = object(h.payload.tool_response);
+  const result = text(response?.llmContent) ?? asText(h.payload.tool_response);
+  const error = text(response?.error) ?? text(object(response?.error)?.message);
+  const outcome = h.event === 'AfterTool' ? toolOutcome(geminiExitCode(result), error !== undefined) : { attributes: {} };
+  return [
+    sessionEvent(h, {
+      [GenAiAttr.toolName]: text(h.payload.tool_name),
+      [GenAiAttr.toolCallArguments]: asText(h.payload.tool_input),
+      [GenAiAttr.toolCallResult]: result,
+      ...outcome.attributes,
+    }),
+  ];
+}
+
+const none = (): SpanView[] => [];
+
+const converters: Record<string, (h: Hook) => SpanView[]> = {
+  SessionStart: sessionStart,
+  SessionEnd: sessionEnd,
+  AfterModel: afterModel,
+  BeforeAgent: agentEvent,
+  AfterAgent: agentEvent,
+  BeforeTool: toolEvent,
+  AfterTool: toolEvent,
+  PreCompress: (h) => [sessionEvent(h, details(h, ['trigger']))],
+  Notification: (h) => [sessionEvent(h, details(h, ['notification_type', 'message']))],
+  BeforeModel: none,
+  BeforeToolSelection: none,
+};
+
+export const geminiHooks: HookFormat = {
+  agent: GEMINI,
+  toCapture(payload: Payload, receivedNs: bigint): SessionCapture {
+    const sessionId = text(payload.session_id);
+    if (sessionId === undefined) throw new HookPayloadError('the hook payload has no session_id (a non-empty string)');
+    const at = toNs(text(payload.timestamp)) ?? receivedNs;
+    const hook: Hook = { payload, sessionId, at, event: text(payload.hook_event_name) ?? '(no hook_event_name)' };
+    const convert = Object.hasOwn(converters, hook.event) ? converters[hook.event]! : unknownEvent;
+    return { agent: GEMINI, sessionId, path: 'hooks', views: convert(hook) };
+  },
+};
