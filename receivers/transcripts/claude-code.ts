@@ -261,10 +261,12 @@ class ClaudeCodeParser implements TranscriptParser {
       this.addEvent(this.prompt.events, { name: 'interrupted', timeNs: ts ?? this.session.endNs ?? 0n });
       return [this.sessionView(), this.promptView(this.prompt)];
     }
-    const key = str(r, 'promptId') ?? str(r, 'uuid');
-    if (this.prompt?.ref.key !== key) this.prompt = this.promptFor(r, ts);
-    this.prompt.text ??= text;
-    return [this.sessionView(), this.promptView(this.prompt)];
+    const next = this.promptFor(r, ts);
+    // A resumed session repeats earlier prompts: the same prompt id continues the same span.
+    const prompt = this.prompt?.ref.key === next.ref.key ? this.prompt : next;
+    prompt.text ??= text;
+    this.prompt = prompt;
+    return [this.sessionView(), this.promptView(prompt)];
   }
 
   private promptFor(r: JsonRecord, ts: bigint | undefined): Prompt {

@@ -1,8 +1,11 @@
 /**
  * What the transcripts receiver asks of each agent's transcript format: turn one file's lines,
- * in order, into session views. A parser lives as long as its file is tailed; after a restart a
- * new parser resumes at the saved offset, so no view may depend on lines it did not see (the
- * deterministic span ids make views of one span from different lines merge downstream).
+ * in order, into session views. A parser lives as long as its file is tailed and always sees the
+ * file from its first line: after a restart the receiver replays the lines before the saved
+ * offset to a new parser (dropping their views) before it reads on. Views of one span from
+ * different lines (and files, and capture paths) merge downstream by their deterministic ids;
+ * the receiver coalesces those of one batch of lines (receivers/transcripts/coalesce.ts), the
+ * later view's attributes winning.
  */
 import type { SessionCapture } from '../../core/agent/session-spans.ts';
 
