@@ -1,0 +1,15 @@
+/**
+ * The agent telemetry formats the OTLP receiver knows: a resource one of them owns has its log
+ * records and spans turned into session views. Register a format with one line below; each
+ * receiver gets its own instances (a format may keep bounded state between requests).
+ */
+import type { AgentTelemetry } from './agent-telemetry.ts';
+import { ClaudeCodeTelemetry } from './claude-code.ts';
+
+const formats: (() => AgentTelemetry)[] = [() => new ClaudeCodeTelemetry()];
+
+export function createAgentTelemetries(): AgentTelemetry[] {
+  return formats.map((create) => create());
+}
+
+export type { AgentTelemetry } from './agent-telemetry.ts';
