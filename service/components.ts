@@ -3,6 +3,7 @@ import type { ComponentFactory } from '../core/component.ts';
 import { ConfigError } from '../core/config/fields.ts';
 import { otlpReceiverFactory } from '../receivers/otlp/index.ts';
 import { hooksReceiverFactory } from '../receivers/hooks/index.ts';
+import { transcriptsReceiverFactory } from '../receivers/transcripts/index.ts';
 import { redactionProcessorFactory } from '../processors/redaction/index.ts';
 import { enrichmentProcessorFactory } from '../processors/enrichment/index.ts';
 import { dedupeProcessorFactory } from '../processors/dedupe/index.ts';
@@ -12,6 +13,7 @@ import type { FactoryLookup } from './config.ts';
 export const builtinFactories: ComponentFactory[] = [
   otlpReceiverFactory,
   hooksReceiverFactory,
+  transcriptsReceiverFactory,
   redactionProcessorFactory,
   enrichmentProcessorFactory,
   dedupeProcessorFactory,

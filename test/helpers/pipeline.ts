@@ -21,6 +21,7 @@ export function pipelineEnv(dataDir: string, extra: Record<string, string> = {})
     AGENTOTEL_OTLP_GRPC_ENDPOINT: '127.0.0.1:0',
     AGENTOTEL_OTLP_HTTP_ENDPOINT: '127.0.0.1:0',
     AGENTOTEL_HOOKS_ENDPOINT: '127.0.0.1:0',
+    AGENTOTEL_CLAUDE_PROJECTS_DIR: path.join(dataDir, 'claude-projects'), // never the real ~/.claude
     AGENTOTEL_TELEMETRY_ADDRESS: '127.0.0.1:0',
     AGENTOTEL_INGEST_TOKEN: INGEST_TOKEN,
     AGENTOTEL_LOG_LEVEL: 'warn',
