@@ -5,13 +5,16 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { AgentAttr, capturesToTraces, type CapturePath, type SpanView } from '../core/agent/session-spans.ts';
 import type { Bus } from '../core/bus/bus.ts';
 import { InProcessBus } from '../core/bus/inprocess.ts';
 import { KafkaBus } from '../core/bus/kafka.ts';
 import { deadLetterTopic, rawCodec, signalTopic } from '../core/bus/topics.ts';
 import { Fields } from '../core/config/fields.ts';
 import { MetricsRegistry } from '../core/metrics.ts';
+import { getString } from '../core/otlp/attributes.ts';
 import type { Span, TracesData } from '../core/otlp/model.ts';
 import { eachSpan } from '../core/otlp/traces.ts';
 import { dedupeProcessorFactory } from '../processors/dedupe/index.ts';
@@ -19,7 +22,7 @@ import { kafkaBrokers, uniqueTopicPrefix } from '../test/helpers/kafka.ts';
 import { tempDir } from '../test/helpers/pipeline.ts';
 import { waitFor } from '../test/helpers/wait.ts';
 import { busDeadLetters, fileDeadLetters, type DeadLetterSink } from './deadletters.ts';
-import { runProcessorStage, type RunningStage } from './processor-stage.ts';
+import { runProcessorStage, type RunningStage, type StageOptions } from './processor-stage.ts';
 import type { PipelineConfig } from './config.ts';
 import type { ProcessorStage } from './topology.ts';
 
@@ -32,8 +35,8 @@ const span = (spanId: string, name: string): Span => ({
 });
 const traces = (...spans: Span[]): TracesData => ({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ spans }] }] });
 
-function dedupeStage(prefix: string): ProcessorStage {
-  const config = dedupeProcessorFactory.parseConfig(new Fields({}, 'processors.dedupe'));
+function dedupeStage(prefix: string, raw: Record<string, unknown> = {}): ProcessorStage {
+  const config = dedupeProcessorFactory.parseConfig(new Fields(raw, 'processors.dedupe'));
   const pipeline: PipelineConfig = {
     id: 'traces',
     signal: 'traces',
@@ -51,11 +54,53 @@ function dedupeStage(prefix: string): ProcessorStage {
   };
 }
 
-async function startStage(bus: Bus, stage: ProcessorStage, deadLetters: DeadLetterSink, metrics: MetricsRegistry): Promise<RunningStage> {
+async function startStage(
+  bus: Bus,
+  stage: ProcessorStage,
+  deadLetters: DeadLetterSink,
+  metrics: MetricsRegistry,
+  options: StageOptions = {},
+): Promise<RunningStage> {
   const c = stage.pipeline.processors[0]!;
-  const processor = c.factory.create(c.config, { id: c.id, dataDir: '', configDir: '', metrics, recentOutput: async function* () {} });
-  return runProcessorStage(bus, stage, processor, deadLetters, metrics);
+  const recentOutput = () => bus.replay?.(stage.output, 3_600_000) ?? (async function* () {})();
+  const processor = c.factory.create(c.config, { id: c.id, dataDir: '', configDir: '', metrics, recentOutput });
+  return runProcessorStage(bus, stage, processor, deadLetters, metrics, options);
 }
+
+/** Views of tool call `key` of one Claude Code session, as capture path `path` sends them. */
+const views = (path: CapturePath, key: string, attributes: Record<string, string> = {}): TracesData => {
+  const view: SpanView = {
+    ref: { kind: 'tool_call', key },
+    name: 'execute_tool Bash',
+    startNs: 1n,
+    endNs: 2n,
+    attributes: { tool: key, ...attributes },
+  };
+  return capturesToTraces([{ agent: 'claude-code', sessionId: 'stage-session', path, views: [view] }]);
+};
+const viewMessage = (path: CapturePath, key: string, attributes: Record<string, string> = {}) => ({
+  key: 'k',
+  value: views(path, key, attributes),
+});
+
+/** What a stage wrote, span by span: "name capture-path vN" (or the span name alone for a foreign span). */
+async function collectOutput(bus: Bus, stage: ProcessorStage, group: string): Promise<{ written: string[]; stop(): Promise<void> }> {
+  const written: string[] = [];
+  const sub = await bus.subscribe(stage.output, { group }, async (b) => {
+    for (const m of b) {
+      if (!m.ok) continue;
+      for (const { span } of eachSpan(m.value)) {
+        const path = getString(span.attributes, AgentAttr.capturePath);
+        const tool = getString(span.attributes, 'tool');
+        written.push(path ? `${tool} ${path} v${getString(span.attributes, AgentAttr.version)}` : span.name);
+      }
+    }
+  });
+  return { written, stop: () => sub.stop() };
+}
+
+const heldSpans = (metrics: MetricsRegistry) =>
+  Number(/agentotel_dedupe_held_spans\{processor="dedupe"\} (\d+)/.exec(metrics.render())?.[1]);
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -158,9 +203,155 @@ describe('processor stage on Kafka', () => {
     expect(out).toEqual(['fits']);
     expect(errors[0]).toMatch(/^a span of \d+ bytes \(encoded\) is over the bus limit of 2000 bytes/);
   });
+
+  it('commits no input offset whose spans are held, and commits them once the stage stopped and wrote them', async () => {
+    const prefix = uniqueTopicPrefix('processor-stage-hold');
+    const bus = new KafkaBus({ brokers: kafkaBrokers(), clientId: 'stage-test', partitions: 1, replicationFactor: 1 });
+    cleanup.push(() => bus.close());
+    const stage = dedupeStage(prefix, { merge_window: '10m' });
+    await bus.ensureTopics([stage.input.name, stage.output.name]);
+    const admin = new Kafka({ clientId: 'stage-test-admin', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    cleanup.push(() => admin.disconnect());
+    const committed = async () => {
+      const [offsets] = await admin.fetchOffsets({ groupId: stage.group, topics: [stage.input.name] });
+      return offsets!.partitions[0]!.offset;
+    };
+
+    const metrics = new MetricsRegistry();
+    const running = await startStage(bus, stage, busDeadLetters(bus, prefix), metrics);
+    let stopped = false;
+    cleanup.push(() => (stopped ? Promise.resolve() : running.stop()));
+    const out = await collectOutput(bus, stage, `${prefix}out`);
+    cleanup.push(() => out.stop());
+
+    await bus.publish(stage.input, [
+      viewMessage('hooks', 'a'),
+      viewMessage('transcript', 'a', { result: 'ok' }),
+      viewMessage('hooks', 'b'),
+    ]);
+    await waitFor(
+      async () => heldSpans(metrics),
+      (n) => n === 2,
+      30_000,
+      'two spans held',
+    );
+    await bus.publish(stage.input, [{ key: 'k', value: traces(span('00000000000000f1', 'foreign')) }]);
+    await waitFor(
+      async () => out.written,
+      (w) => w.length === 1,
+      30_000,
+      'the foreign span written at once',
+    );
+    await new Promise((r) => setTimeout(r, 1_500)); // a release commit would have happened by now
+    expect(await committed()).toBe('0'); // offsets 0..3 handled, but 0 holds a span
+
+    await running.stop();
+    stopped = true;
+    await waitFor(
+      async () => out.written.length,
+      (n) => n === 3,
+      30_000,
+      'the held spans written at stop',
+    );
+    expect(out.written.sort()).toEqual(['a hooks,transcript v1', 'b hooks v1', 'foreign']);
+    expect(await committed()).toBe('4');
+  });
+
+  it('after a crash while spans are held, redelivers them, and recognises what was written before: every span once', async () => {
+    const prefix = uniqueTopicPrefix('processor-stage-crash');
+    const newBus = () => new KafkaBus({ brokers: kafkaBrokers(), clientId: 'stage-test', partitions: 1, replicationFactor: 1 });
+    const crashing = newBus();
+    const stage = dedupeStage(prefix, { merge_window: '1s' });
+    await crashing.ensureTopics([stage.input.name, stage.output.name]);
+    const metrics = new MetricsRegistry();
+    // Its timer never fires: held spans are written only after a batch (and this stage is never stopped).
+    await startStage(crashing, stage, busDeadLetters(crashing, prefix), metrics, { flushIntervalMs: 3_600_000 });
+    const reader = newBus();
+    cleanup.push(() => reader.close());
+    const out = await collectOutput(reader, stage, `${prefix}out`);
+    cleanup.push(() => out.stop());
+
+    await crashing.publish(stage.input, [viewMessage('hooks', 'x'), viewMessage('otel', 'x', { tokens: '5' })]);
+    await new Promise((r) => setTimeout(r, 1_100));
+    await crashing.publish(stage.input, [{ key: 'k', value: traces(span('00000000000000f1', 'foreign')) }]);
+    await waitFor(
+      async () => out.written.length,
+      (n) => n === 2,
+      30_000,
+      'x written after the next batch',
+    );
+    // y is held; the repeat of x after it stays uncommitted with it.
+    await crashing.publish(stage.input, [viewMessage('hooks', 'y'), viewMessage('hooks', 'x'), viewMessage('otel', 'x', { tokens: '5' })]);
+    await waitFor(
+      async () => heldSpans(metrics),
+      (n) => n === 1,
+      30_000,
+      'y held',
+    );
+    await crashing.close(); // the worker dies: its consumer leaves without committing what it holds
+
+    const bus = newBus();
+    cleanup.push(() => bus.close());
+    const restarted = await startStage(bus, stage, busDeadLetters(bus, prefix), new MetricsRegistry(), { flushIntervalMs: 100 });
+    cleanup.push(() => restarted.stop());
+    await waitFor(
+      async () => out.written.length,
+      (n) => n >= 3,
+      30_000,
+      'y written after the restart',
+    );
+    await new Promise((r) => setTimeout(r, 2_000)); // anything written twice would have arrived by now
+    expect(out.written.sort()).toEqual(['foreign', 'x hooks,otel v1', 'y hooks v1']);
+  });
 });
 
 describe('processor stage in-process', () => {
+  it('writes a held span once its merge window ended, with the views that arrived meanwhile, without waiting for another batch', async () => {
+    const bus = new InProcessBus();
+    cleanup.push(() => bus.close());
+    const stage = dedupeStage('agentotel.', { merge_window: '300ms' });
+    const metrics = new MetricsRegistry();
+    const running = await startStage(bus, stage, fileDeadLetters(tempDir('stage-merge')), metrics, { flushIntervalMs: 50 });
+    cleanup.push(() => running.stop());
+    const out = await collectOutput(bus, stage, 'out');
+    await bus.publish(stage.input, [viewMessage('hooks', 'a')]);
+    await bus.publish(stage.input, [viewMessage('transcript', 'a', { result: 'ok' })]);
+    await waitFor(
+      async () => out.written,
+      (w) => w.length === 1,
+      10_000,
+      'the merged span',
+    );
+    expect(out.written).toEqual(['a hooks,transcript v1']);
+    expect(heldSpans(metrics)).toBe(0);
+  });
+
+  it('writes everything held when it stops', async () => {
+    const bus = new InProcessBus();
+    cleanup.push(() => bus.close());
+    const stage = dedupeStage('agentotel.', { merge_window: '10m' });
+    const metrics = new MetricsRegistry();
+    const running = await startStage(bus, stage, fileDeadLetters(tempDir('stage-stop')), metrics);
+    const out = await collectOutput(bus, stage, 'out');
+    cleanup.push(() => out.stop());
+    await bus.publish(stage.input, [viewMessage('hooks', 'a'), viewMessage('otel', 'b')]);
+    await waitFor(
+      async () => heldSpans(metrics),
+      (n) => n === 2,
+      10_000,
+      'two spans held',
+    );
+    expect(out.written).toEqual([]);
+    await running.stop();
+    await waitFor(
+      async () => out.written.length,
+      (n) => n === 2,
+      10_000,
+      'the held spans',
+    );
+    expect(out.written.sort()).toEqual(['a hooks v1', 'b otel v1']);
+  });
   it('writes dead letters to a JSON-lines file in the data directory', async () => {
     const dir = tempDir('stage-dlq');
     const bus = new InProcessBus();

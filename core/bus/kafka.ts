@@ -195,6 +195,7 @@ export class KafkaBus implements Bus {
     };
     const releaseTimer = options.heldFrom ? setInterval(() => void commitReleased(), 1_000) : undefined;
     releaseTimer?.unref();
+    consumer.on(consumer.events.DISCONNECT, () => clearInterval(releaseTimer)); // also when the bus closes
     let stopping = false;
     try {
       await consumer.connect();
@@ -234,7 +235,6 @@ export class KafkaBus implements Bus {
         },
       });
     } catch (err) {
-      clearInterval(releaseTimer);
       await consumer.disconnect().catch(() => undefined);
       throw new BusUnavailableError(`kafka subscribe to ${topic.name} failed: ${(err as Error).message}`);
     }
@@ -242,7 +242,6 @@ export class KafkaBus implements Bus {
     return {
       stop: async () => {
         stopping = true;
-        clearInterval(releaseTimer);
         // What the subscriber released since its partitions' last batches (a stopping stage flushes).
         if (options.heldFrom) await commitReleased();
         await consumer.disconnect(); // waits for the running eachBatch to finish
