@@ -5,6 +5,7 @@
  *   worker <processor>[,…] distributed: one processor (or consecutive ones together) as its own consumer group
  *   exporter [id]          distributed: the exporters (all, or one), reading Kafka
  *   validate               checks the config and exits
+ *   init | status | hook   wire a coding agent, check the wiring, the command hook (own flags: <command> --help)
  */
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +32,9 @@ commands:
                         a comma list of consecutive ones runs them together (fewer hops)
   exporter [id]         run the exporters on Kafka (all, or the one named)
   validate              check the config and exit
+  init                  wire a coding agent (Claude Code, Codex, Gemini CLI) to agentotel: init --help
+  status                check an agent's wiring and the collector: status --help
+  hook                  the command hook \`init --hooks command\` installs (payload on stdin)
 
 options:
   -c, --config <file>           config file (default: the bundled config/agentotel.yaml)
@@ -40,6 +44,10 @@ options:
   -h, --help`;
 
 async function main(argv: string[]): Promise<number> {
+  const [sub, ...subArgs] = argv;
+  if (sub === 'init') return (await import('./init.ts')).runInit(subArgs);
+  if (sub === 'status') return (await import('./status.ts')).runStatus(subArgs);
+  if (sub === 'hook') return (await import('./hook.ts')).runHook(subArgs);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

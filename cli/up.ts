@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { ServiceConfig } from '../service/config.ts';
 import type { RunningService } from '../service/service.ts';
 
-function tokenFile(): string {
+export function tokenFile(): string {
   return path.resolve(process.env.AGENTOTEL_DATA_DIR || '.data', 'ingest-token');
 }
 

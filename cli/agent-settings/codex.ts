@@ -1,0 +1,101 @@
+/**
+ * Codex CLI: its OTLP exporters in a marked `[otel]` block of ~/.codex/config.toml and command
+ * hooks (`agentotel hook --agent codex`) in ~/.codex/hooks.json beside it. Codex has no HTTP
+ * hooks, and its exporters take the bearer token as a literal header.
+ */
+import path from 'node:path';
+import { CliError } from './agents.ts';
+import { readText, type FileChange } from './files.ts';
+import { inspectJsonSettings, planJsonSettings } from './json-settings.ts';
+import { blockLines, removeBlock, upsertBlock } from './marked-block.ts';
+import { bearer, type AgentSetup, type Inspection, type Wiring } from './wiring.ts';
+
+/** Hook events of Codex 0.169 that tell of a session (PermissionRequest and PostCompact add nothing). */
+export const CODEX_HOOK_EVENTS = [
+  'SessionStart',
+  'UserPromptSubmit',
+  'PreToolUse',
+  'PostToolUse',
+  'PreCompact',
+  'Stop',
+  'SubagentStart',
+  'SubagentStop',
+  'SessionEnd',
+] as const;
+
+const COMMAND_HOOK_TIMEOUT_S = 10;
+const BLOCK_TITLE = 'written by `agentotel init --agent codex`; `agentotel init --agent codex --uninstall` removes it';
+/** An [otel] table, one of its sub-tables, or a dotted `otel.` key outside agentotel's block. */
+const USER_OTEL = /^\s*(\[\s*otel\s*[\].]|otel\s*[.=])/m;
+
+const tomlString = (s: string) => JSON.stringify(s); // JSON's escapes are valid in TOML basic strings
+
+/** One exporter as an inline table; OTLP/HTTP endpoints name the signal's path. */
+function exporter(w: Wiring, signal: 'logs' | 'metrics'): string {
+  const headers = `headers = { authorization = ${tomlString(bearer(w.token))} }`;
+  if (w.protocol === 'grpc') return `{ otlp-grpc = { endpoint = ${tomlString(w.otlpEndpoint)}, ${headers} } }`;
+  const endpoint = `${w.otlpEndpoint.replace(/\/$/, '')}/v1/${signal}`;
+  const protocol = w.protocol === 'http/json' ? 'json' : 'binary';
+  return `{ otlp-http = { endpoint = ${tomlString(endpoint)}, protocol = "${protocol}", ${headers} } }`;
+}
+
+function planConfigToml(file: string, before: string | null, w: Wiring | null): FileChange {
+  if (!w) return { file, before, after: removeBlock(before), backup: true };
+  if (USER_OTEL.test(removeBlock(before) ?? '')) {
+    throw new CliError(
+      `${file} already has an [otel] section of its own; agentotel will not replace it. Remove it (or point it at agentotel yourself) and run again (nothing was written)`,
+    );
+  }
+  const lines = ['[otel]', `exporter = ${exporter(w, 'logs')}`, `metrics_exporter = ${exporter(w, 'metrics')}`];
+  return { file, before, after: upsertBlock(before, BLOCK_TITLE, lines), backup: true };
+}
+
+const hooksFile = (configFile: string) => path.join(path.dirname(configFile), 'hooks.json');
+
+export const codex: AgentSetup = {
+  agent: 'codex',
+  title: 'Codex',
+  settingsFile: (home) => path.join(home, '.codex', 'config.toml'),
+  protocols: ['grpc', 'http/protobuf', 'http/json'],
+  defaultProtocol: 'http/protobuf',
+  hookModes: ['command'],
+  hookEvents: CODEX_HOOK_EVENTS,
+  nextSteps: [
+    'Codex runs new hooks only once you trust them: open codex and review them (/hooks).',
+    'Codex has no setting for resource attributes: for team/user, export OTEL_RESOURCE_ATTRIBUTES in the shell that runs codex.',
+  ],
+
+  async plan(file, w) {
+    const toml = planConfigToml(file, await readText(file), w);
+    const hooks = await planJsonSettings(
+      hooksFile(file),
+      'codex',
+      w && {
+        wiring: { protocol: w.protocol, otlpEndpoint: w.otlpEndpoint, hooksUrl: w.hooksUrl, hooks: w.hooks },
+        edits: () => ({
+          values: [],
+          hooks: CODEX_HOOK_EVENTS.map((event) => ({
+            event,
+            group: { hooks: [{ type: 'command', command: w.hookCommand, timeout: COMMAND_HOOK_TIMEOUT_S }] },
+          })),
+        }),
+      },
+    );
+    return [toml, ...hooks];
+  },
+
+  async inspect(file): Promise<Inspection> {
+    const block = blockLines(await readText(file));
+    const hooks = await inspectJsonSettings(hooksFile(file), 'codex');
+    const problems = [...(block ? [] : [`${file} has no agentotel [otel] block: run agentotel init --agent codex`]), ...hooks.problems];
+    const token = block?.map((l) => /authorization = "Bearer ([^"]+)"/.exec(l)?.[1]).find(Boolean);
+    return {
+      files: [file, hooksFile(file)],
+      wired: !!block && !!hooks.record && problems.length === 0,
+      problems,
+      wiring: hooks.record?.wiring,
+      token,
+      wiredHookEvents: hooks.wiredHookEvents,
+    };
+  },
+};
