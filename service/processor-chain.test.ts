@@ -74,6 +74,32 @@ describe('processor chain', () => {
     await expect(failing.processTraces(traces(span('s')))).rejects.toThrow('dedupe: invalid identity');
   });
 
+  it('passes what a processor flushes through the processors after it, and reports the earliest held offset of any', async () => {
+    const log: string[] = [];
+    const rename = (suffix: string) => (d: TracesData) =>
+      traces(...[...eachSpan(d)].map((c) => ({ ...c.span, name: c.span.name + suffix })));
+    const holding = (id: string, held: string | undefined): { id: string; processor: Processor } => ({
+      id,
+      processor: {
+        processTraces: (d) => d,
+        flush: (now) => (log.push(`${id}.flush ${now}`), traces(span(`${id}-flushed`))),
+        heldFrom: () => held,
+      },
+    });
+    const chain = chainProcessors([
+      recording('first', log, rename('-first')),
+      holding('h1', '12'),
+      recording('mid', log, rename('-mid')),
+      holding('h2', '9'),
+      recording('last', log, rename('-last')),
+    ]);
+    expect(names(await chain.flush!(7))).toEqual(['h1-flushed-mid-last', 'h2-flushed-last']);
+    expect(log).toEqual(['h1.flush 7', 'mid.process', 'last.process', 'h2.flush 7', 'last.process']);
+    expect(chain.heldFrom!(0)).toBe('9');
+    // A chain of processors that hold nothing has no flush for the stage to call.
+    expect(chainProcessors([recording('a', []), recording('b', [])]).flush).toBeUndefined();
+  });
+
   it('a worker may run only consecutive processors of one pipeline together', () => {
     const factory = { kind: 'processor', type: 'x' } as unknown as ProcessorFactory;
     const pipeline: PipelineConfig = {
