@@ -4,10 +4,14 @@
  */
 import type { AgentName } from '../../core/agent/session-spans.ts';
 import { claudeCodeHooks } from './claude-code.ts';
+import { codexHooks } from './codex.ts';
+import { geminiHooks } from './gemini.ts';
 import type { HookFormat } from './hook-format.ts';
 
 export const hookFormats: Partial<Record<AgentName, HookFormat>> = {
   'claude-code': claudeCodeHooks,
+  codex: codexHooks,
+  'gemini-cli': geminiHooks,
 };
 
 export const DEFAULT_AGENT: AgentName = 'claude-code';

@@ -1,6 +1,8 @@
 /** The transcript format of each agent: how one of its transcript files becomes session views. */
 import type { AgentName } from '../../core/agent/session-spans.ts';
 import { claudeCodeFormat } from './claude-code.ts';
+import { codexFormat } from './codex.ts';
+import { geminiFormat } from './gemini.ts';
 import type { TranscriptParser } from './parser.ts';
 
 export interface TranscriptFormat {
@@ -10,4 +12,6 @@ export interface TranscriptFormat {
 
 export const transcriptFormats: Partial<Record<AgentName, TranscriptFormat>> = {
   'claude-code': claudeCodeFormat,
+  codex: codexFormat,
+  'gemini-cli': geminiFormat,
 };

@@ -5,8 +5,10 @@
  */
 import type { AgentTelemetry } from './agent-telemetry.ts';
 import { ClaudeCodeTelemetry } from './claude-code.ts';
+import { CodexTelemetry } from './codex.ts';
+import { GeminiTelemetry } from './gemini.ts';
 
-const formats: (() => AgentTelemetry)[] = [() => new ClaudeCodeTelemetry()];
+const formats: (() => AgentTelemetry)[] = [() => new ClaudeCodeTelemetry(), () => new CodexTelemetry(), () => new GeminiTelemetry()];
 
 export function createAgentTelemetries(): AgentTelemetry[] {
   return formats.map((create) => create());
