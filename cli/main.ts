@@ -6,6 +6,7 @@
  *   exporter [id]          distributed: the exporters (all, or one), reading Kafka
  *   validate               checks the config and exits
  *   init | status | hook   wire a coding agent, check the wiring, the command hook (own flags: <command> --help)
+ *   import <dir>           one-shot backfill of agent transcripts to a running agentotel (own flags: import --help)
  */
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +36,7 @@ commands:
   init                  wire a coding agent (Claude Code, Codex, Gemini CLI) to agentotel: init --help
   status                check an agent's wiring and the collector: status --help
   hook                  the command hook \`init --hooks command\` installs (payload on stdin)
+  import <dir>          send the transcripts under <dir> to a running agentotel: import --help
 
 options:
   -c, --config <file>           config file (default: the bundled config/agentotel.yaml)
@@ -48,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
   if (sub === 'init') return (await import('./init.ts')).runInit(subArgs);
   if (sub === 'status') return (await import('./status.ts')).runStatus(subArgs);
   if (sub === 'hook') return (await import('./hook.ts')).runHook(subArgs);
+  if (sub === 'import') return (await import('./import.ts')).runImport(subArgs);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
