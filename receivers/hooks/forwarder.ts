@@ -3,8 +3,8 @@
  * queue and one background loop publishes them to the pipeline in small batches. When the
  * pipeline refuses, batches go to the disk spool and the loop retries with exponential
  * backoff, replaying the spool oldest first; while it is failing, new batches go straight to
- * the spool. Only when memory and spool are both full does `offer` refuse (the caller answers
- * 503). Entries left in the spool are replayed by the next start.
+ * the spool. Memory fills only while the spool cannot take more either; then `offer` refuses
+ * (the endpoint answers 503). Entries left in the spool are replayed by the next start.
  */
 import { capturesToTraces, type SessionCapture } from '../../core/agent/session-spans.ts';
 import { DataTooLargeError } from '../../core/component.ts';
@@ -64,6 +64,8 @@ export class Forwarder {
     private readonly spool: Spool,
     private readonly options: ForwarderOptions,
     private readonly metrics: HookMetrics,
+    /** Called with the number of captures that left memory (published or spooled). */
+    private readonly released: (captures: number) => void,
   ) {
     this.backoffMs = options.retryInitialMs;
     metrics.track(
@@ -85,7 +87,7 @@ export class Forwarder {
     this.loop = this.run();
   }
 
-  /** Queues an accepted capture; false when memory and spool are full. */
+  /** Queues an accepted capture; false when the memory queue is full. */
   offer(capture: SessionCapture): boolean {
     if (this.pending.length >= this.options.queueSize) return false;
     this.pending.push(capture);
@@ -148,8 +150,7 @@ export class Forwarder {
   private async forwardBatch(publish: boolean): Promise<void> {
     const batch = this.pending.splice(0, this.options.batchSize);
     const entry: SpoolEntry = { payloads: batch.length, traces: capturesToTraces(bySession(batch)) };
-    if (publish && (await this.publish(entry))) return;
-    if (await this.toSpool(entry)) return;
+    if ((publish && (await this.publish(entry))) || (await this.toSpool(entry))) return this.released(batch.length);
     this.pending.unshift(...batch); // kept in memory until the pipeline or the spool takes it
   }
 

@@ -22,14 +22,14 @@ export class HookMetrics {
     this.labels = { receiver };
   }
 
-  accepted(agent: string): void {
+  accepted(agent: string, n: number): void {
     this.registry
       .counter('agentotel_hooks_accepted_total', 'hook payloads accepted (answered 200), per agent')
-      .inc({ ...this.labels, agent });
+      .inc({ ...this.labels, agent }, n);
   }
 
-  rejected(reason: RejectReason): void {
-    this.registry.counter('agentotel_hooks_rejected_total', 'hook requests refused, per reason').inc({ ...this.labels, reason });
+  rejected(reason: RejectReason, n: number): void {
+    this.registry.counter('agentotel_hooks_rejected_total', 'hook requests refused, per reason').inc({ ...this.labels, reason }, n);
   }
 
   spooled(payloads: number): void {

@@ -1,12 +1,12 @@
 /**
  * The hooks endpoint: POST /v1/hooks (Claude Code) and POST /v1/hooks/{agent} with the hook
- * payload as a JSON object. A request is checked, converted to session views and queued, and
- * answered 200 `{}` at once: agents treat the body of an HTTP hook's answer as hook output, and
- * an empty object asks nothing of them. Publishing to the pipeline happens afterwards.
+ * payload as a JSON object. A request is checked, converted to session views and handed to the
+ * intake, and answered 200 `{}` at once: agents treat the body of an HTTP hook's answer as hook
+ * output, and an empty object asks nothing of them. Publishing to the pipeline happens afterwards.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { toNs, type AgentName } from '../../core/agent/session-spans.ts';
+import { toNs, type AgentName, type SessionCapture } from '../../core/agent/session-spans.ts';
 import { log } from '../../core/log.ts';
 import type { AuthCheck } from '../otlp/auth.ts';
 import { formatAddress } from '../otlp/address.ts';
@@ -15,8 +15,7 @@ import { readBody } from '../otlp/http-body.ts';
 import { HttpError } from '../otlp/http-errors.ts';
 import { AGENTS, DEFAULT_AGENT, hookFormats } from './formats.ts';
 import { type HookFormat, HookPayloadError } from './hook-format.ts';
-import type { HookMetrics, RejectReason } from './hook-metrics.ts';
-import type { Forwarder } from './forwarder.ts';
+import type { RejectReason } from './hook-metrics.ts';
 
 const PATH = '/v1/hooks';
 const ACCEPTED = Buffer.from('{}');
@@ -35,6 +34,14 @@ export class Rejection extends Error {
   }
 }
 
+/** Where accepted captures go, and what is counted. */
+export interface Intake {
+  /** Takes an accepted capture; false when there is no room (answered 503). */
+  offer(capture: SessionCapture): boolean;
+  accepted(agent: AgentName): void;
+  rejected(reason: RejectReason): void;
+}
+
 function isJson(contentType: string | undefined): boolean {
   return (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase() === 'application/json';
 }
@@ -47,8 +54,7 @@ export class HooksHttpServer {
     private readonly receiverId: string,
     private readonly config: { endpoint: Endpoint; maxBodySize: number },
     private readonly authorized: AuthCheck,
-    private readonly forwarder: Pick<Forwarder, 'offer'>,
-    private readonly metrics: HookMetrics,
+    private readonly intake: Intake,
   ) {}
 
   /** Listens; resolves with the bound address (host:port). */
@@ -84,12 +90,12 @@ export class HooksHttpServer {
       const format = this.route(req);
       const payload = await this.readPayload(req);
       const capture = format.toCapture(payload, receivedNs);
-      if (!this.forwarder.offer(capture)) {
+      if (!this.intake.offer(capture)) {
         throw new Rejection(503, 'queue_full', 'the hooks receiver is over capacity (queue and spool full); retry later', {
           'retry-after': RETRY_AFTER_SECONDS,
         });
       }
-      this.metrics.accepted(format.agent);
+      this.intake.accepted(format.agent);
       send(res, 200, ACCEPTED);
     } catch (err) {
       this.fail(res, err);
@@ -159,7 +165,7 @@ export class HooksHttpServer {
   private fail(res: http.ServerResponse, err: unknown): void {
     if (err instanceof HookPayloadError) err = new Rejection(400, 'invalid_payload', err.message);
     if (err instanceof Rejection) {
-      this.metrics.rejected(err.reason);
+      this.intake.rejected(err.reason);
       return send(res, err.status, Buffer.from(JSON.stringify({ error: err.message })), err.headers);
     }
     log('error', 'hooks receiver: unexpected error handling a request', { receiver: this.receiverId, error: (err as Error).message });

@@ -101,7 +101,13 @@ describe('hooks receiver over HTTP', () => {
       const res = await postHook(receiver.url, body ?? toolCall(1), options);
       expect(res.status).toBe(status);
       expect((JSON.parse(res.body) as { error: string }).error).toMatch(message);
-      expect(receiver.counter('rejected', { reason })).toBe(1);
+      const r = receiver;
+      await waitFor(
+        async () => r.counter('rejected', { reason }),
+        (n) => n === 1,
+        2_000,
+        `one ${reason} counted`,
+      ); // counted on the main thread
       expect(receiver.counter('accepted', { agent: 'claude-code' })).toBe(0);
       if (status === 401) expect(res.headers.get('www-authenticate')).toBe('Bearer');
       if (status === 405) expect(res.headers.get('allow')).toBe('POST');
@@ -204,10 +210,15 @@ describe('hooks receiver over HTTP', () => {
     const accepted = statuses.filter((s) => s === 200).length;
     expect(statuses).toEqual([...Array<number>(accepted).fill(200), ...Array<number>(10 - accepted).fill(503)]);
     expect(accepted).toBe(5);
-    expect(receiver.counter('rejected', { reason: 'queue_full' })).toBe(5);
+    const r = receiver;
+    await waitFor(
+      async () => r.counter('rejected', { reason: 'queue_full' }),
+      (n) => n === 5,
+      2_000,
+      'five queue_full counted',
+    );
 
     receiver.setDown(false);
-    const r = receiver;
     await waitFor(
       async () => r.counter('published'),
       (p) => p === accepted,
