@@ -14,17 +14,25 @@
  *   subagent_completed, skill_activated, at_mention   events of the prompt (of the session without prompt.id)
  *
  * Every other event (managed_settings_resolved, hook_registered, plugin_loaded, auth,
- * mcp_server_connection, api_request_body, …) stays a log record; like every event it still
- * extends the session's span.
+ * mcp_server_connection, api_request_body, …) stays a log record; like every event of a
+ * session at work it still extends the session's span.
  */
+import {
+  AgentSpanAttr,
+  GenAiAttr,
+  modelCallView,
+  promptView,
+  sessionRef,
+  sessionView,
+  toolCallView,
+  toolOutcome,
+} from '../../../core/agent/genai.ts';
 import type { SpanRef } from '../../../core/agent/session-spans.ts';
 import type { LogRecord } from '../../../core/otlp/model.ts';
 import type { Attributes, SessionViews } from './capture-set.ts';
 import type { SpanTarget } from './claude-code-spans.ts';
 import {
-  ATTR_TOOL_OUTCOME,
-  chatName,
-  executeToolName,
+  AGENT,
   extrasOf,
   identityOf,
   inputMessages,
@@ -32,12 +40,10 @@ import {
   modelCallAttributes,
   modelName,
   outputMessages,
-  SESSION_NAME,
+  PROVIDER,
   sessionAttributes,
   TOOL_KEYS,
-  toolAttributes,
   toolName,
-  toolOutcome,
   toolUseId,
 } from './claude-code-attributes.ts';
 import { AttributeReader, msToNs, recordTimeNs } from './otlp-values.ts';
@@ -57,8 +63,7 @@ export interface ClaudeEvent {
 /** The event a record tells of; undefined when it names no event, no session or no time (it stays a log). */
 export function readEvent(record: LogRecord, resource: AttributeReader): ClaudeEvent | undefined {
   const attrs = new AttributeReader(record.attributes);
-  const body = record.body?.stringValue;
-  const raw = record.eventName || attrs.string('event.name') || body;
+  const raw = record.eventName || attrs.string('event.name') || record.body?.stringValue;
   const name = raw?.startsWith(PREFIX) ? raw.slice(PREFIX.length) : raw;
   const sessionId = attrs.string('session.id');
   const timeNs = recordTimeNs(record, attrs);
@@ -86,7 +91,8 @@ export const isWork = (event: ClaudeEvent) => event.promptId !== undefined || WO
 export function spanTargetOf(event: ClaudeEvent): SpanTarget | undefined {
   const callId = toolUseId(event.attrs);
   if (event.name !== 'tool_decision' || !callId) return undefined;
-  return { ref: { kind: 'tool_call', key: callId }, name: executeToolName(toolName(event.attrs)) };
+  const tool = toolName(event.attrs);
+  return { ref: { kind: 'tool_call', key: callId }, name: tool ? `execute_tool ${tool}` : undefined };
 }
 
 const SESSION_EVENTS = new Set(['hook_execution_start', 'hook_execution_complete', 'compaction', 'permission_mode_changed']);
@@ -97,15 +103,16 @@ const API_ERROR_KEYS: ReadonlySet<string> = new Set(['request_id', 'model', 'dur
 
 /** Adds what the event tells to `views`; false when the event stays a log record. */
 export function addEventViews(event: ClaudeEvent, views: SessionViews): boolean {
-  const { attrs, timeNs: t } = event;
-  const session: SpanRef = { kind: 'session', key: event.sessionId };
+  const { attrs, sessionId, promptId, timeNs: t } = event;
+  const session = sessionRef(sessionId);
   views.addResource(identityOf(attrs));
-  views.add({ ref: session, name: SESSION_NAME, startNs: t, endNs: t, attributes: sessionAttributes(event.resource) });
-  const prompt: SpanRef | undefined = event.promptId ? { kind: 'prompt', key: event.promptId } : undefined;
-  if (prompt) views.add({ ref: prompt, parent: session, startNs: t, endNs: t });
+  views.add(sessionView(AGENT, sessionId, { startNs: t, endNs: t, attributes: sessionAttributes(event.resource) }));
+  if (promptId) views.add(promptView(sessionId, promptId, { startNs: t, endNs: t }));
+  const parent: SpanRef = promptId ? { kind: 'prompt', key: promptId } : session;
   const extras = (mapped?: ReadonlySet<string>) => extrasOf(attrs, event.resource, mapped);
-  const asEvent = (host: SpanRef, attributes: Attributes = extras()) => {
-    views.add({ ref: host, startNs: t, endNs: t, events: [{ name: PREFIX + event.name, timeNs: t, attributes }] });
+  const ownEvent = (attributes: Attributes = extras()) => [{ name: PREFIX + event.name, timeNs: t, attributes }];
+  const asEvent = (host: SpanRef) => {
+    views.add({ ref: host, startNs: t, endNs: t, events: ownEvent() });
     return true;
   };
   const requestId = attrs.string('request_id');
@@ -115,91 +122,85 @@ export function addEventViews(event: ClaudeEvent, views: SessionViews): boolean 
 
   switch (event.name) {
     case 'user_prompt':
-      if (!prompt) return false;
-      views.add({
-        ref: prompt,
-        attributes: {
-          'gen_ai.input.messages': inputMessages(attrs.string('prompt') ?? attrs.string('prompt_text')),
-          ...extras(PROMPT_TEXT_KEYS),
-        },
-      });
+      if (!promptId) return false;
+      views.add(
+        promptView(sessionId, promptId, {
+          attributes: {
+            [GenAiAttr.inputMessages]: inputMessages(attrs.string('prompt') ?? attrs.string('prompt_text')),
+            ...extras(PROMPT_TEXT_KEYS),
+          },
+        }),
+      );
       return true;
     case 'api_request':
       if (!requestId) return false;
-      views.add({
-        ref: { kind: 'model_call', key: requestId },
-        parent: prompt ?? session,
-        name: chatName(modelName(attrs)),
-        startNs,
-        endNs: t,
-        attributes: { ...modelCallAttributes(attrs, requestId), ...extras(MODEL_CALL_KEYS) },
-      });
+      views.add(
+        modelCallView(requestId, parent, PROVIDER, modelName(attrs), {
+          startNs,
+          endNs: t,
+          attributes: { ...modelCallAttributes(attrs, requestId), ...extras(MODEL_CALL_KEYS) },
+        }),
+      );
       return true;
     case 'api_error':
     case 'api_retries_exhausted': {
+      if (!requestId) return asEvent(parent);
       const status = attrs.string('status_code');
-      const error = attrs.string('error') ?? (status ? `API error ${status}` : event.name);
-      if (!requestId) return asEvent(prompt ?? session);
-      views.add({
-        ref: { kind: 'model_call', key: requestId },
-        parent: prompt ?? session,
-        name: chatName(modelName(attrs)),
-        startNs,
-        endNs: t,
-        error,
-        attributes: {
-          'gen_ai.operation.name': 'chat',
-          'gen_ai.provider.name': 'anthropic',
-          'gen_ai.request.model': modelName(attrs),
-          'gen_ai.response.id': requestId,
-          'error.type': status ?? (event.name === 'api_error' ? '_OTHER' : undefined),
-          ...extras(API_ERROR_KEYS),
-        },
-        events: [{ name: PREFIX + event.name, timeNs: t, attributes: extras() }],
-      });
+      views.add(
+        modelCallView(requestId, parent, PROVIDER, modelName(attrs), {
+          startNs,
+          endNs: t,
+          error: attrs.string('error') ?? (status ? `API error ${status}` : event.name),
+          attributes: {
+            [GenAiAttr.responseId]: requestId,
+            'error.type': status ?? (event.name === 'api_error' ? '_OTHER' : undefined),
+            ...extras(API_ERROR_KEYS),
+          },
+          events: ownEvent(),
+        }),
+      );
       return true;
     }
     case 'assistant_response':
       if (!requestId) return false;
-      views.add({
-        ref: { kind: 'model_call', key: requestId },
-        parent: prompt ?? session,
-        name: chatName(modelName(attrs)),
-        endNs: t,
-        attributes: { 'gen_ai.output.messages': outputMessages(attrs.string('response')), ...extras(RESPONSE_KEYS) },
-      });
+      views.add(
+        modelCallView(requestId, parent, PROVIDER, modelName(attrs), {
+          endNs: t,
+          attributes: { [GenAiAttr.outputMessages]: outputMessages(attrs.string('response')), ...extras(RESPONSE_KEYS) },
+        }),
+      );
       return true;
     case 'tool_decision':
       if (!callId) return false;
-      views.add({
-        ref: { kind: 'tool_call', key: callId },
-        parent: prompt ?? session,
-        name: executeToolName(toolName(attrs)),
-        startNs: t,
-        attributes: {
-          ...toolAttributes(toolName(attrs), callId),
-          [ATTR_TOOL_OUTCOME]: attrs.string('decision')?.startsWith('reject') ? 'rejected' : undefined,
-        },
-        events: [{ name: PREFIX + event.name, timeNs: t, attributes: extras(TOOL_KEYS) }],
-      });
+      views.add(
+        toolCallView(callId, parent, toolName(attrs), {
+          startNs: t,
+          attributes: { [AgentSpanAttr.toolOutcome]: attrs.string('decision')?.startsWith('reject') ? 'rejected' : undefined },
+          events: ownEvent(extras(TOOL_KEYS)),
+        }),
+      );
       return true;
     case 'tool_result': {
       if (!callId) return false;
       const success = attrs.boolean('success');
-      views.add({
-        ref: { kind: 'tool_call', key: callId },
-        parent: prompt ?? session,
-        name: executeToolName(toolName(attrs)),
-        startNs,
-        endNs: t,
-        error: success === false ? (attrs.string('error') ?? attrs.string('error_type') ?? 'tool failed') : undefined,
-        attributes: { ...toolAttributes(toolName(attrs), callId), [ATTR_TOOL_OUTCOME]: toolOutcome(success), ...extras(TOOL_KEYS) },
-      });
+      const outcome = toolOutcome(
+        undefined,
+        success === undefined ? undefined : !success,
+        attrs.string('error') ?? attrs.string('error_type'),
+      );
+      views.add(
+        toolCallView(callId, parent, toolName(attrs), {
+          startNs,
+          endNs: t,
+          error: outcome.error,
+          attributes: { ...outcome.attributes, ...extras(TOOL_KEYS) },
+        }),
+      );
       return true;
     }
     default:
       if (SESSION_EVENTS.has(event.name)) return asEvent(session);
-      if (PROMPT_EVENTS.has(event.name)) return asEvent(prompt ?? session);
+      if (PROMPT_EVENTS.has(event.name)) return asEvent(parent);
       return false;
   }
 }

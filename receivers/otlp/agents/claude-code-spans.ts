@@ -15,25 +15,31 @@
  * an event of the session and waits (bounded) for them: once they arrive it becomes the prompt
  * view too. Spans of other names, or without a session id, pass through unchanged.
  */
+import {
+  GenAiAttr,
+  modelCallView,
+  type ViewFields,
+  promptView,
+  sessionRef,
+  sessionView,
+  toolCallView,
+  toolOutcome,
+} from '../../../core/agent/genai.ts';
 import type { SpanRef } from '../../../core/agent/session-spans.ts';
 import { StatusCode, type Span } from '../../../core/otlp/model.ts';
-import type { Attributes, CaptureSet, ViewPatch } from './capture-set.ts';
+import type { Attributes, CaptureSet } from './capture-set.ts';
 import {
-  ATTR_TOOL_OUTCOME,
-  chatName,
-  executeToolName,
+  AGENT,
   extrasOf,
   identityOf,
   inputMessages,
   MODEL_CALL_KEYS,
   modelCallAttributes,
   modelName,
-  SESSION_NAME,
+  PROVIDER,
   sessionAttributes,
   TOOL_KEYS,
-  toolAttributes,
   toolName,
-  toolOutcome,
   toolUseId,
 } from './claude-code-attributes.ts';
 import { AttributeReader, nanos } from './otlp-values.ts';
@@ -41,7 +47,8 @@ import { AttributeReader, nanos } from './otlp-values.ts';
 export interface PendingInteraction {
   sessionId: string;
   resource: Attributes;
-  prompt: Omit<ViewPatch, 'ref'>;
+  /** The prompt view it becomes once the prompt id is known. */
+  prompt: ViewFields;
 }
 
 /** A canonical span, with its name when known. */
@@ -117,9 +124,9 @@ export function mapSpans(spans: Span[], resource: AttributeReader, captures: Cap
     }
     links.atWork(sessionId);
     const views = captures.session(sessionId, resourceAttrs);
-    const session: SpanRef = { kind: 'session', key: sessionId };
+    const session = sessionRef(sessionId);
     views.addResource(identityOf(attrs));
-    views.add({ ref: session, name: SESSION_NAME, startNs, endNs, attributes: sessionAttributes(resource) });
+    views.add(sessionView(AGENT, sessionId, { startNs, endNs, attributes: sessionAttributes(resource) }));
     const times = { startNs, endNs };
     const failed = span.status?.code === StatusCode.ERROR || attrs.boolean('success') === false;
     const error = failed ? span.status?.message || attrs.string('error') || 'error' : undefined;
@@ -133,45 +140,37 @@ export function mapSpans(spans: Span[], resource: AttributeReader, captures: Cap
     const ref = canonicalRef(span, attrs);
 
     if (span.name === 'claude_code.interaction') {
-      const prompt: Omit<ViewPatch, 'ref'> = {
-        parent: session,
+      const prompt: ViewFields = {
         ...times,
         error,
-        attributes: { 'gen_ai.input.messages': inputMessages(attrs.string('user_prompt')), ...extras(INTERACTION_KEYS) },
+        attributes: { [GenAiAttr.inputMessages]: inputMessages(attrs.string('user_prompt')), ...extras(INTERACTION_KEYS) },
         events: ownEvents,
       };
-      if (ref) views.add({ ref, ...prompt });
+      if (ref) views.add(promptView(sessionId, ref.key, prompt));
       else {
         asEvent({ ref: session }, { ...extras(INTERACTION_KEYS), 'claude_code.trace_id': span.traceId });
         links.awaitPrompt(span.traceId, { sessionId, resource: views.resource, prompt });
       }
     } else if (span.name === 'claude_code.llm_request' && ref) {
-      views.add({
-        ref,
-        parent: parentOf(span),
-        name: chatName(modelName(attrs)),
-        ...times,
-        error,
-        attributes: { ...modelCallAttributes(attrs, ref.key), ...extras(MODEL_CALL_KEYS) },
-        events: ownEvents,
-      });
+      views.add(
+        modelCallView(ref.key, parentOf(span), PROVIDER, modelName(attrs), {
+          ...times,
+          error,
+          attributes: { ...modelCallAttributes(attrs, ref.key), ...extras(MODEL_CALL_KEYS) },
+          events: ownEvents,
+        }),
+      );
     } else if (span.name === 'claude_code.tool' && ref) {
-      views.add({
-        ref,
-        parent: parentOf(span),
-        name: executeToolName(toolName(attrs)),
-        ...times,
-        error,
-        attributes: { ...toolAttributes(toolName(attrs), ref.key), ...extras(TOOL_KEYS) },
-        events: ownEvents,
-      });
+      views.add(
+        toolCallView(ref.key, parentOf(span), toolName(attrs), { ...times, error, attributes: extras(TOOL_KEYS), events: ownEvents }),
+      );
     } else if (span.name === 'claude_code.tool.execution' && ref) {
       views.add({
         ref,
         parent: parentOf(span, ref),
         ...times,
         error,
-        attributes: { [ATTR_TOOL_OUTCOME]: toolOutcome(!failed) },
+        attributes: toolOutcome(undefined, failed).attributes,
         events: [{ name: span.name, timeNs: startNs, attributes: { ...extras(EXECUTION_KEYS), error } }, ...ownEvents],
       });
     } else {

@@ -16,6 +16,7 @@
  * A receiver restart, or logs and spans of one session reaching different receiver replicas,
  * loses only precision: a waiting interaction stays an event of the session span.
  */
+import { promptView } from '../../../core/agent/genai.ts';
 import type { SessionCapture } from '../../../core/agent/session-spans.ts';
 import type { LogRecord, Resource, ResourceLogs, ResourceSpans, Span } from '../../../core/otlp/model.ts';
 import type { AgentTelemetry } from './agent-telemetry.ts';
@@ -77,7 +78,7 @@ export class ClaudeCodeTelemetry implements AgentTelemetry {
     for (const [traceId, promptId] of learnt) {
       this.promptOfTrace.set(traceId, promptId);
       const waiting = this.pending.take(traceId);
-      if (waiting) captures.session(waiting.sessionId, waiting.resource).add({ ref: { kind: 'prompt', key: promptId }, ...waiting.prompt });
+      if (waiting) captures.session(waiting.sessionId, waiting.resource).add(promptView(waiting.sessionId, promptId, waiting.prompt));
     }
     return { captures: captures.captures(), rest };
   }
