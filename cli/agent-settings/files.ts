@@ -68,7 +68,8 @@ async function writeAtomically(file: string, text: string): Promise<void> {
 export async function applyChanges(changes: FileChange[], now = new Date()): Promise<Map<string, string>> {
   const backups = new Map<string, string>();
   for (const c of changes.filter(changed)) {
-    if (c.backup && c.before !== null) backups.set(c.file, await backup(c.file, now));
+    // A file deleted held only agentotel's wiring (a record, a block, settings init created): nothing to back up.
+    if (c.backup && c.before !== null && c.after !== null) backups.set(c.file, await backup(c.file, now));
     if (c.after === null) await unlink(c.file).catch(() => undefined);
     else await writeAtomically(c.file, c.after);
   }
