@@ -15,9 +15,7 @@
  *   anything else                                skipped, counted by type
  *
  * A response's output items precede its token_usage_record: the parser holds them per turn and
- * sends them with the model call. The session id comes from the file name (else session_meta),
- * so a parser resuming mid-file still names the session; what it held before a restart (the
- * output of a response in flight, a turn's model, tool names) is not on the views it then sends.
+ * sends them with the model call. The session id is in the file name and in session_meta.
  */
 import path from 'node:path';
 import { CODEX, codexExitCode, codexModelCallView, type CodexUsage } from '../../core/agent/codex.ts';
@@ -53,12 +51,13 @@ class RecentMap<K, V> extends Map<K, V> {
 const turnOf = (payload: JsonRecord): string | undefined =>
   str(payload, 'turn_id') ?? str(rec(payload, 'internal_chat_message_metadata_passthrough'), 'turn_id');
 
+/** The `key` texts of content items, joined and cut to CONTENT_LIMIT. */
 function texts(content: unknown[], key: string): string | undefined {
   const parts = content
     .filter(isRecord)
     .map((c) => str(c, key))
     .filter((t): t is string => t !== undefined);
-  return parts.length > 0 ? parts.join('\n') : undefined;
+  return parts.length > 0 ? clip(parts.join('\n')) : undefined;
 }
 
 function parseJson(text: string | undefined): unknown {
@@ -159,7 +158,7 @@ class CodexParser implements TranscriptParser {
     if (kind === 'task_started' && turn) return [promptView(sessionId, turn, { startNs: ts })];
     if (kind === 'task_complete' && turn) {
       const answer = str(p, 'last_agent_message');
-      const output = answer && assistantMessages([{ type: 'text', content: answer }]);
+      const output = answer && assistantMessages([{ type: 'text', content: clip(answer) }]);
       return [
         sessionView(CODEX, sessionId, { endNs: ts }),
         promptView(sessionId, turn, { endNs: ts, attributes: { [GenAiAttr.outputMessages]: output } }),
@@ -206,13 +205,14 @@ class CodexParser implements TranscriptParser {
         this.toolNames.set(id, name);
         const args = str(p, 'arguments');
         this.hold(turn, { type: 'tool_call', id, name, arguments: parseJson(args) });
-        return [toolCallView(id, parent, name, { startNs: ts, attributes: { [GenAiAttr.toolCallArguments]: args } })];
+        return [toolCallView(id, parent, name, { startNs: ts, attributes: { [GenAiAttr.toolCallArguments]: args && clip(args) } })];
       }
       case 'function_call_output': {
         const id = str(p, 'call_id');
         if (!id) return 'function_call_output without call_id';
-        const result = asText(p.output);
-        const outcome = toolOutcome(codexExitCode(result), undefined);
+        const output = asText(p.output);
+        const result = output && clip(output);
+        const outcome = toolOutcome(codexExitCode(output), undefined);
         const view = { endNs: ts, attributes: { [GenAiAttr.toolCallResult]: result, ...outcome.attributes }, error: outcome.error };
         return [toolCallView(id, parent, this.toolNames.get(id), view)];
       }

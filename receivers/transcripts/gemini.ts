@@ -18,9 +18,7 @@
  * A gemini message is written again with the same id once its tool calls are attached: every
  * record gives views of the same spans, and the last one wins when they merge. A run_shell_command
  * that exited non-zero is recorded with status "success"; its "Exit Code: N" decides the outcome.
- * The session id is on line 1 only: a parser resuming mid-file reads it from the file's first line.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
 import { geminiExitCode, geminiModelCallView, GEMINI } from '../../core/agent/gemini.ts';
 import {
   assistantMessages,
@@ -34,9 +32,6 @@ import {
 import { toNs, type SessionCapture, type SpanView } from '../../core/agent/session-spans.ts';
 import { clip, isRecord, list, num, parseRecord, rec, str, type JsonRecord } from './json-fields.ts';
 import type { TranscriptParser } from './parser.ts';
-
-/** How much of the file's start is read for the metadata line when resuming mid-file. */
-const HEAD_BYTES = 64 * 1024;
 
 function texts(content: unknown): string | undefined {
   if (typeof content === 'string') return content === '' ? undefined : content;
@@ -63,8 +58,6 @@ class GeminiParser implements TranscriptParser {
   readonly skipped = new Map<string, number>();
   private sessionId: string | undefined;
 
-  constructor(private readonly readHead: () => string | undefined) {}
-
   parseLine(line: string): SessionCapture[] {
     if (line.trim() === '') return [];
     const r = parseRecord(line);
@@ -78,7 +71,6 @@ class GeminiParser implements TranscriptParser {
         }),
       ]);
     }
-    this.sessionId ??= this.sessionIdFromHead();
     if (!this.sessionId) return this.skip('record before the session metadata');
     const set = rec(r, '$set');
     if (set) return this.patch(set, this.sessionId);
@@ -93,11 +85,6 @@ class GeminiParser implements TranscriptParser {
   private skip(reason: string): [] {
     this.skipped.set(reason, (this.skipped.get(reason) ?? 0) + 1);
     return [];
-  }
-
-  private sessionIdFromHead(): string | undefined {
-    const head = parseRecord(this.readHead()?.split('\n', 1)[0] ?? '');
-    return str(head, 'sessionId');
   }
 
   private patch(set: JsonRecord, sessionId: string): SessionCapture[] {
@@ -175,22 +162,6 @@ class GeminiParser implements TranscriptParser {
   }
 }
 
-/** The start of the file (its metadata line), read only when a parser resumes mid-file. */
-function headReader(file: string): () => string | undefined {
-  return () => {
-    let fd: number | undefined;
-    try {
-      fd = openSync(file, 'r');
-      const buf = Buffer.alloc(HEAD_BYTES);
-      return buf.subarray(0, readSync(fd, buf, 0, HEAD_BYTES, 0)).toString('utf8');
-    } catch {
-      return undefined;
-    } finally {
-      if (fd !== undefined) closeSync(fd);
-    }
-  };
-}
-
 export const geminiFormat = {
-  createParser: (file: string): TranscriptParser => new GeminiParser(headReader(file)),
+  createParser: (): TranscriptParser => new GeminiParser(),
 };
