@@ -160,10 +160,11 @@ class ClaudeCodeParser implements TranscriptParser {
   private sessionId: string | undefined;
   private readonly session: Session = {};
   private prompt: Prompt | undefined;
+  // Bounded: a long session must not keep every response's text in memory.
   private readonly subagents = new RecentMap<string, Subagent>(64);
-  private readonly requestStarts = new RecentMap<string, bigint>(256);
-  private readonly calls = new RecentMap<string, ModelCall>(256);
-  private readonly tools = new RecentMap<string, ToolCall>(1024);
+  private readonly requestStarts = new RecentMap<string, bigint>(64);
+  private readonly calls = new RecentMap<string, ModelCall>(64);
+  private readonly tools = new RecentMap<string, ToolCall>(256);
 
   constructor(
     /** The session and agent ids the path names, for records that do not carry them. */

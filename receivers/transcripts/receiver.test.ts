@@ -254,6 +254,25 @@ describe('transcripts receiver', () => {
     expect(h.metrics.render()).toContain('agentotel_transcript_files{agent="claude-code"} 0');
   });
 
+  it('keeps the parsers of the files written last; a file written again later gets a new one fed the file up to its offset', async () => {
+    const h = await harness();
+    writeFileSync(h.file, text(fixtureLines.slice(0, 22)));
+    await h.receiver.poll();
+    for (let i = 0; i < 70; i++) {
+      const other = path.join(h.root, `-p${i}`, `${i}.jsonl`);
+      mkdirSync(path.dirname(other), { recursive: true });
+      writeFileSync(other, text(otherLines.slice(0, 3)));
+    }
+    await h.receiver.poll(); // 70 more parsers: the first file's is gone
+    h.published.length = 0;
+    appendFileSync(h.file, text(fixtureLines.slice(22)));
+    await h.receiver.poll();
+    const session = h.published.flatMap((d) => [...eachSpan(d)]).find(({ span }) => span.name === 'invoke_agent claude-code')!.span;
+    const firstRecord = (JSON.parse(fixtureLines[0]!) as { timestamp: string }).timestamp;
+    expect(session.startTimeUnixNano).toBe(String(BigInt(Date.parse(firstRecord)) * 1_000_000n));
+    expect(h.metrics.counter('agentotel_transcript_lines_total', '').get({ agent: 'claude-code' })).toBe(fixtureLines.length + 70 * 3);
+  });
+
   it('reads big files in chunks, and skips (counting) a line longer than the limit', async () => {
     const h = await harness({}, { lineRead: { chunkBytes: 4096, maxLineBytes: 16 * 1024 } });
     const long = fixtureLines.filter((l) => Buffer.byteLength(l) > 16 * 1024);

@@ -29,6 +29,7 @@ import type { TranscriptParser } from './parser.ts';
 import { compilePathPattern, type PathPattern } from './path-pattern.ts';
 
 const MAX_BACKOFF_MS = 5_000;
+const MAX_PARSERS = 64;
 
 /** Thrown out of a publish retry loop when the receiver shuts down: the batch stays unacknowledged. */
 class ShuttingDown extends Error {}
@@ -147,6 +148,9 @@ export class TranscriptsReceiver implements Receiver {
         this.tailed.delete(file);
         this.fileErrors.delete(file);
       }
+      if (!this.firstScanDone) {
+        log('info', 'transcripts: tailing', { receiver: this.context.id, files: seen.size, roots: this.sources.map((s) => s.root) });
+      }
       this.firstScanDone = true;
     } catch (err) {
       if (!(err instanceof ShuttingDown)) throw err;
@@ -220,12 +224,19 @@ export class TranscriptsReceiver implements Receiver {
   /** The file's parser, positioned at `offset`: a new one is first fed the lines before it, their views dropped. */
   private async parserFor(agent: AgentName, file: string, fh: FileHandle, offset: number): Promise<Tailed> {
     const current = this.tailed.get(file);
-    if (current && current.parsedTo === offset) return current;
+    this.tailed.delete(file); // re-inserted below: the map is in order of use
+    if (current && current.parsedTo === offset) {
+      this.tailed.set(file, current);
+      return current;
+    }
     const parser = transcriptFormats[agent]!.createParser(file);
     if (offset > 0)
       for await (const chunk of readLines(fh, 0, offset, this.options.lineRead)) for (const l of chunk.lines) parser.parseLine(l);
     const tailed: Tailed = { parser, parsedTo: offset, counted: new Map(parser.skipped) };
     this.tailed.set(file, tailed);
+    // The parsers of the files least recently written go (a first start may read thousands); one that is
+    // written again gets a new parser, fed the file up to its offset.
+    if (this.tailed.size > MAX_PARSERS) this.tailed.delete(this.tailed.keys().next().value!);
     return tailed;
   }
 
