@@ -122,6 +122,11 @@ describe('hooks receiver over HTTP', () => {
     });
   });
 
+  it('fails to start, saying why, when its port is taken', async () => {
+    receiver = await startTestHooksReceiver();
+    await expect(startTestHooksReceiver({ endpoint: receiver.url.slice('http://'.length) })).rejects.toThrow(/cannot listen: .*EADDRINUSE/);
+  });
+
   it('acknowledges before the pipeline has the payload', async () => {
     receiver = await startTestHooksReceiver();
     let release!: () => void;
