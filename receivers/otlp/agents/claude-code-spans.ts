@@ -7,8 +7,10 @@
  *   claude_code.llm_request         model call view (key request_id)
  *   claude_code.tool                tool call view (key tool_use_id)
  *   claude_code.tool.execution      outcome, error and an event of its tool call
- *   any other claude_code.* span    (tool.blocked_on_user, hook, …) an event of its nearest
- *                                   canonical ancestor, else of the prompt, else of the session
+ *   any other claude_code.* span    (tool.blocked_on_user, hook, …) an event of the canonical
+ *                                   span a log record logged inside it names (tool_decision →
+ *                                   its tool call), else of its nearest canonical ancestor, else
+ *                                   of the prompt, else of the session
  *
  * The interaction span does not carry the prompt id; the trace's log records do (`prompt.id`
  * with the interaction's trace id). When the logs have not told it yet, the interaction becomes
