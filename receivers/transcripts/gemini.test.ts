@@ -26,7 +26,7 @@ interface ModelUsage {
 }
 
 function parse(lines: string[]) {
-  const parser = geminiFormat.createParser('session.jsonl');
+  const parser = geminiFormat.createParser();
   const perLine: SessionCapture[][] = lines.map((l) => parser.parseLine(l));
   const captures = perLine.flat();
   return { parser, perLine, captures, views: foldViews(captures) };

@@ -176,7 +176,7 @@ describe('Gemini OTel, records out of the ordinary', () => {
 describe.each(scenarios)('Gemini capture paths of fixture %s', (_name, dir) => {
   const hooks = hookInvocations(dir).map((h) => geminiHooks.toCapture(h.payload, h.receivedNs));
   const transcript = transcriptFiles(dir).flatMap((file) => {
-    const parser = geminiFormat.createParser(file);
+    const parser = geminiFormat.createParser();
     return readFileSync(file, 'utf8')
       .split('\n')
       .flatMap((l) => parser.parseLine(l));
