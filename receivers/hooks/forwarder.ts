@@ -104,11 +104,11 @@ export class Forwarder {
 
   private step(now: number): Step {
     const healthy = now >= this.retryAt;
+    const waiting = this.pending.length;
+    // While the pipeline fails, fresh payloads go to the spool a full batch at a time.
     const fresh =
-      this.pending.length > 0 && (healthy || this.pending.length >= this.options.batchSize) ? (healthy ? 'publish' : 'spool') : undefined;
-    if (fresh === 'spool' && now < this.spoolRetryAt) return 'wait';
-    const replay = healthy && this.spool.entries > 0;
-    if (replay && (!fresh || this.replayNext)) return 'replay';
+      waiting === 0 ? undefined : healthy ? 'publish' : waiting >= this.options.batchSize && now >= this.spoolRetryAt ? 'spool' : undefined;
+    if (healthy && this.spool.entries > 0 && (!fresh || this.replayNext)) return 'replay';
     return fresh ?? 'wait';
   }
 
