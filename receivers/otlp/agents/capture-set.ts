@@ -6,10 +6,10 @@
  * Merging inside one request: the earliest start and latest end win, the first defined name,
  * parent and error win, attribute values set later replace earlier ones, events accumulate.
  */
+import type { Attributes } from '../../../core/agent/genai.ts';
 import type { AgentName, SessionCapture, SpanRef, SpanView, ViewEvent } from '../../../core/agent/session-spans.ts';
-import type { AttributeValue } from '../../../core/otlp/attributes.ts';
 
-export type Attributes = Record<string, AttributeValue | undefined>;
+export type { Attributes };
 
 /** What one record or span says about one span; `name` may be left to a later contribution. */
 export type ViewPatch = Omit<SpanView, 'name'> & { name?: string };
