@@ -186,7 +186,7 @@ class ClaudeCodeParser implements TranscriptParser {
     if (subagent) widen(subagent, ts);
     else this.observeSession(r, ts);
 
-    let views: SpanView[] | undefined;
+    let views: SpanView[];
     switch (type) {
       case 'user':
         views = this.user(r, ts, subagent);
@@ -209,7 +209,7 @@ class ClaudeCodeParser implements TranscriptParser {
       default:
         return this.skip(IGNORED_TYPES.has(type) ? `record type ${type}` : `unknown record type ${clip(type, 64)}`);
     }
-    if (!views) return [];
+    if (views.length === 0) return [];
     return [{ agent: 'claude-code', sessionId: this.sessionId, path: 'transcript', resource: this.resource(), views }];
   }
 
@@ -243,7 +243,7 @@ class ClaudeCodeParser implements TranscriptParser {
 
   // ── records ────────────────────────────────────────────────────────────────
 
-  private user(r: JsonRecord, ts: bigint | undefined, subagent: Subagent | undefined): SpanView[] | undefined {
+  private user(r: JsonRecord, ts: bigint | undefined, subagent: Subagent | undefined): SpanView[] {
     const content = rec(r, 'message')?.content;
     const results = (Array.isArray(content) ? content : []).filter((b) => isRecord(b) && b.type === 'tool_result') as JsonRecord[];
     if (results.length > 0) {
@@ -275,7 +275,7 @@ class ClaudeCodeParser implements TranscriptParser {
     return { ref: { kind: 'prompt', key }, parent: this.sessionRef(), startNs: ts, endNs: ts, events: [] };
   }
 
-  private assistant(r: JsonRecord, ts: bigint | undefined, subagent: Subagent | undefined): SpanView[] | undefined {
+  private assistant(r: JsonRecord, ts: bigint | undefined, subagent: Subagent | undefined): SpanView[] {
     const message = rec(r, 'message');
     const messageId = str(message, 'id');
     if (r.isApiErrorMessage === true || str(message, 'model') === '<synthetic>') {
@@ -320,7 +320,7 @@ class ClaudeCodeParser implements TranscriptParser {
     return [this.rootView(subagent), ...this.promptViews(subagent), this.modelCallView(call), ...toolViews];
   }
 
-  private system(r: JsonRecord, ts: bigint | undefined, subagent: Subagent | undefined): SpanView[] | undefined {
+  private system(r: JsonRecord, ts: bigint | undefined, subagent: Subagent | undefined): SpanView[] {
     const subtype = str(r, 'subtype') ?? '';
     if (subtype === 'api_error') {
       const error = rec(r, 'error');
@@ -377,7 +377,8 @@ class ClaudeCodeParser implements TranscriptParser {
       [TranscriptAttr.toolOutcome]: isError ? 'error' : 'success',
       [TranscriptAttr.toolExitCode]: exitCode !== undefined ? Number(exitCode) : undefined,
     };
-    if (isError) view.error = clip(result, 1024) || 'tool error';
+    // The status message is not subject to the privacy tier's attribute rules: only the first line of the result.
+    if (isError) view.error = clip(result.split('\n', 1)[0]!, 256) || 'tool error';
     const views = [view];
     const agentId = tool.subagentType ? (str(rec(r, 'toolUseResult'), 'agentId') ?? /agentId: ([\w-]+)/.exec(result)?.[1]) : undefined;
     if (agentId) views.push(this.subagentLinkView(agentId, tool, ts));

@@ -173,6 +173,7 @@ export class TranscriptsReceiver implements Receiver {
       this.fileErrors.delete(file);
     } catch (err) {
       if (err instanceof ShuttingDown) throw err;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // deleted since the walk: forgotten on the next pass
       const message = String(err);
       // A file that keeps failing (unreadable, vanished mid-read) is logged once per distinct error.
       if (this.fileErrors.get(file) !== message)
