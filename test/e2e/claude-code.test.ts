@@ -1,7 +1,7 @@
 /**
  * The proof, end to end: the real Claude Code CLI (headless `claude -p`) against a scripted
- * Messages API, wired to a running agentotel the way `agentotel init` wires it (http hooks, the
- * OTEL_* env block; the transcripts receiver tails the CLI's HOME). Every scenario runs once per
+ * Messages API, wired to a running agentotel by `agentotel init` (http hooks, the OTEL_* env
+ * block; the transcripts receiver tails the CLI's HOME). Every scenario runs once per
  * OTLP protocol; then agentotel stops and the rows in ClickHouse must tell each session exactly:
  * one trace, no duplicate span, every parent present, one span per prompt / model call / tool
  * call / subagent with the natural-key ids, the scripted tokens per model, the failed tools, and
@@ -72,26 +72,11 @@ let agentotelOutput = '';
 let client: ClickHouseClient | undefined;
 const rowCache = new Map<string, Promise<SpanRow[]>>();
 
-async function runSession(
-  a: AgentotelUnderTest,
-  m: ScriptedModel,
-  home: string,
-  scenario: Scenario,
-  protocol: OtlpProtocol,
-): Promise<void> {
+async function runSession(m: ScriptedModel, home: string, scenario: Scenario, protocol: OtlpProtocol): Promise<void> {
   const name = label(scenario, protocol);
   const projectDir = path.join(root, 'projects', name.replace(/[^a-z0-9]+/gi, '-'));
   mkdirSync(projectDir, { recursive: true });
   for (const [file, content] of Object.entries(scenario.files)) writeFileSync(path.join(projectDir, file), content);
-  wireClaudeCode({
-    settingsFile: path.join(home, '.claude', 'settings.json'),
-    otlpEndpoint: `http://${protocol === 'grpc' ? a.otlpGrpc : a.otlpHttp}`,
-    hooksUrl: `http://${a.hooks}/v1/hooks`,
-    token: E2E_TOKEN,
-    protocol,
-    team: TEAM,
-    user: USER,
-  });
   const script = scenario.script(projectDir, TOOL_ID_TAG[protocol]);
   m.load(script);
   const runs: ClaudeRun[] = [];
@@ -126,7 +111,19 @@ beforeAll(async () => {
   model = await startScriptedModel();
   agentotel = await startAgentotelUnderTest(configFile);
   try {
-    for (const protocol of PROTOCOLS) for (const scenario of SCENARIOS) await runSession(agentotel, model, home, scenario, protocol);
+    for (const protocol of PROTOCOLS) {
+      const otlpEndpoint = `http://${protocol === 'grpc' ? agentotel.otlpGrpc : agentotel.otlpHttp}`;
+      await wireClaudeCode({
+        home,
+        otlpEndpoint,
+        hooksEndpoint: `http://${agentotel.hooks}`,
+        token: E2E_TOKEN,
+        protocol,
+        team: TEAM,
+        user: USER,
+      });
+      for (const scenario of SCENARIOS) await runSession(model, home, scenario, protocol);
+    }
     const expectedRows = [...sessions.values()].reduce((n, s) => n + spanCount(s.expected), 0);
     await settle(agentotel, expectedRows, 60_000);
   } finally {

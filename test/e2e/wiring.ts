@@ -1,51 +1,52 @@
 /**
- * Pointing Claude Code at a running agentotel the way `agentotel init` does: ~/.claude/settings.json
- * with http hooks to the hooks receiver and the OTEL_* env block for the OTLP receiver.
+ * Pointing Claude Code at a running agentotel with `agentotel init`, as a user does: it writes
+ * ~/.claude/settings.json with http hooks to the hooks receiver and the OTEL_* env block for the
+ * OTLP receiver. Run again with another protocol, it updates the same file.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { OtlpProtocol } from '../helpers/otel-sdk.ts';
+import { repoRoot } from '../helpers/pipeline.ts';
 
 export interface Wiring {
-  settingsFile: string;
+  /** The CLI's HOME; init edits <home>/.claude/settings.json. */
+  home: string;
   /** http://host:port of the OTLP receiver for the protocol (gRPC or HTTP port). */
   otlpEndpoint: string;
-  /** Full URL of the hooks endpoint (http://host:port/v1/hooks). */
-  hooksUrl: string;
+  /** http://host:port of the hooks receiver. */
+  hooksEndpoint: string;
   token: string;
   protocol: OtlpProtocol;
   team: string;
   user: string;
 }
 
-const TOOL_EVENTS = ['PreToolUse', 'PostToolUse', 'PostToolUseFailure'];
-const SESSION_EVENTS = ['SessionStart', 'UserPromptSubmit', 'SubagentStart', 'SubagentStop', 'Stop', 'StopFailure', 'SessionEnd'];
-const TOKEN_VAR = 'AGENTOTEL_INGEST_TOKEN';
-
-/** Writes the settings file (replacing it: the test owns this HOME). */
-export function wireClaudeCode(w: Wiring): void {
-  const hook = {
-    type: 'http',
-    url: w.hooksUrl,
-    headers: { Authorization: `Bearer $${TOKEN_VAR}` },
-    allowedEnvVars: [TOKEN_VAR],
-    timeout: 5,
-  };
-  const hooks: Record<string, unknown[]> = {};
-  for (const e of TOOL_EVENTS) hooks[e] = [{ matcher: '*', hooks: [hook] }];
-  for (const e of SESSION_EVENTS) hooks[e] = [{ hooks: [hook] }];
-  const env = {
-    [TOKEN_VAR]: w.token,
-    CLAUDE_CODE_ENABLE_TELEMETRY: '1',
-    CLAUDE_CODE_ENHANCED_TELEMETRY_BETA: '1',
-    OTEL_LOGS_EXPORTER: 'otlp',
-    OTEL_METRICS_EXPORTER: 'otlp',
-    OTEL_TRACES_EXPORTER: 'otlp',
-    OTEL_EXPORTER_OTLP_PROTOCOL: w.protocol,
-    OTEL_EXPORTER_OTLP_ENDPOINT: w.otlpEndpoint,
-    OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Bearer ${w.token}`,
-    OTEL_RESOURCE_ATTRIBUTES: `team=${w.team},user.email=${w.user}`,
-  };
-  mkdirSync(path.dirname(w.settingsFile), { recursive: true });
-  writeFileSync(w.settingsFile, JSON.stringify({ env, hooks }, null, 2) + '\n');
+export async function wireClaudeCode(w: Wiring): Promise<void> {
+  const args = [
+    path.join(repoRoot, 'bin/agentotel.js'),
+    'init',
+    '--agent',
+    'claude-code',
+    '--settings',
+    path.join(w.home, '.claude', 'settings.json'),
+    '--otlp-endpoint',
+    w.otlpEndpoint,
+    '--hooks-endpoint',
+    w.hooksEndpoint,
+    '--token',
+    w.token,
+    '--protocol',
+    w.protocol,
+    '--team',
+    w.team,
+    '--user',
+    w.user,
+  ];
+  try {
+    await promisify(execFile)(process.execPath, args, { cwd: repoRoot, env: { ...process.env, HOME: w.home }, timeout: 30_000 });
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`agentotel init failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+  }
 }
