@@ -2,6 +2,8 @@
  * Codex CLI hook payloads (`~/.codex/hooks.json`, the JSON a hook command reads on stdin) as
  * session views, named as core/agent/codex.ts says. Codex sends no timestamp: a view's time is
  * when its payload was received.
+ * Keys: session = session_id, prompt = turn_id, tool call = tool_use_id (the model's call_id);
+ * Codex fires no hook for model calls.
  *
  *   SessionStart       session (start, model, cwd, source)
  *   UserPromptSubmit   prompt, key turn_id (start, the prompt text)

@@ -1,6 +1,7 @@
 /**
  * Gemini CLI hook payloads (settings.json `hooks`, the JSON a hook command reads on stdin) as
  * session views, named as core/agent/gemini.ts says. Times are the payload's `timestamp`.
+ * Keys: session = session_id, model call = `<model>:<promptTokenCount>/<candidatesTokenCount>`.
  *
  * Gemini's hooks carry no prompt id and no tool call id, so they cannot name a prompt or a tool
  * call span: what they tell of those goes on the session span as events (the OTel logs and the

@@ -1,6 +1,8 @@
 /**
  * Codex CLI rollout transcripts: `~/.codex/sessions/YYYY/MM/DD/rollout-<local time>-<session id>.jsonl`,
  * one `{timestamp, type, payload}` record per line, named as core/agent/codex.ts says.
+ * Keys: session = the session id (file name, session_meta.id), prompt = turn_id, tool call =
+ * call_id, model call = `usage:<input>/<cached>/<output>/<reasoning>` of its token_usage_record.
  *
  *   record                                       views
  *   session_meta                                 session (start, cwd, CLI version, git)

@@ -3,6 +3,8 @@
  * session id>.jsonl`, named as core/agent/gemini.ts says. Line 1 is the session's metadata
  * `{sessionId, projectHash, startTime, lastUpdated, kind}`; then message records
  * `{id, timestamp, type, content, …}` and `{"$set": {…}}` patches of the session object.
+ * Keys: session = sessionId, model call = `<model>:<tokens.input>/<tokens.output>`, tool call =
+ * the toolCalls[] / functionResponse id; no prompt key (chat files carry no prompt id).
  *
  *   record                                  views
  *   metadata (line 1)                       session (start, kind)

@@ -1,6 +1,8 @@
 /**
  * Codex CLI's native telemetry (config.toml `[otel]`) as session views, named as
  * core/agent/codex.ts says. Log records carry the event name in the `event.name` attribute.
+ * Keys: session = conversation.id (span session_loop: thread_id), prompt = turn.id / turn_id,
+ * tool call = call_id, model call = `usage:<input>/<cached>/<output>/<reasoning>`.
  *
  *   log event / span                             view
  *   codex.conversation_starts                    session (start, model)

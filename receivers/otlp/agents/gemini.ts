@@ -2,6 +2,9 @@
  * Gemini CLI's native telemetry (settings.json `telemetry`, OTLP/HTTP as JSON) as session views,
  * named as core/agent/gemini.ts says. The resource carries `session.id`; its `service.version` is
  * the Node.js version, not the CLI's, and is left off the captures.
+ * Keys: session = session.id / gen_ai.conversation.id, prompt = prompt_id / gen_ai.prompt.name,
+ * model call = `<model>:<input>/<output token count>`, tool call = the function call id /
+ * gen_ai.tool.call_id.
  *
  *   log event / span                   view
  *   gemini_cli.config                  session (start, configured model)
