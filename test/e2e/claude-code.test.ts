@@ -7,7 +7,7 @@
  * call / subagent with the natural-key ids, the scripted tokens per model, the failed tools, and
  * each span merged from every capture path that saw it.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentSpanId, type AgentSpanKind, type CapturePath } from '../../core/agent/session-spans.ts';
@@ -137,6 +137,7 @@ afterAll(async () => {
   await agentotel?.process.stop();
   await model?.close();
   await client?.close();
+  if (root) rmSync(root, { recursive: true, force: true });
 });
 
 function session(name: string): ExpectedSession {
