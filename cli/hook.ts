@@ -16,12 +16,16 @@ import { gitContext } from './hook/git-context.ts';
 import { createPoster, type Poster } from './hook/post.ts';
 import { defaultSpoolFile, HookSpool } from './hook/spool.ts';
 
-/** Stdin, git and delivery share this budget. */
-export const WORK_BUDGET_MS = 150;
 /** Past this the payload is spooled as it is and the agent answered, work done or not. */
 export const HARD_DEADLINE_MS = 200;
-/** Git gets part of the budget, so that delivery keeps some. */
-const GIT_BUDGET_MS = 80;
+
+/** The hard deadline ($AGENTOTEL_HOOK_DEADLINE_MS may raise it, e.g. for a distant collector) and the budgets within it. */
+function deadlines(): { hardMs: number; workMs: number; gitMs: number } {
+  const asked = Number(process.env.AGENTOTEL_HOOK_DEADLINE_MS);
+  const hardMs = Number.isFinite(asked) && asked > 0 ? asked : HARD_DEADLINE_MS;
+  // Stdin, git and delivery share the work budget; git gets part of it, so that delivery keeps some.
+  return { hardMs, workMs: hardMs * 0.75, gitMs: hardMs * 0.4 };
+}
 
 const DEFAULT_HOOKS_BASE = 'http://127.0.0.1:4319';
 
@@ -30,7 +34,8 @@ export const HOOK_USAGE = `usage: agentotel hook [--agent claude-code|codex|gemi
 The command-hook mode (agentotel init --hooks command installs it): reads a hook payload on
 stdin, adds local git context, POSTs it to the hooks receiver (default ${DEFAULT_HOOKS_BASE}/v1/hooks[/agent])
 with the token of $AGENTOTEL_INGEST_TOKEN or --token-file, spools it to ~/.agentotel/spool/
-while the collector is unreachable, and always answers {} (exit 0) within ${HARD_DEADLINE_MS} ms.`;
+while the collector is unreachable, and always answers {} (exit 0) within ${HARD_DEADLINE_MS} ms
+($AGENTOTEL_HOOK_DEADLINE_MS sets another deadline, e.g. for a distant collector).`;
 
 interface HookOptions {
   agent: string;
@@ -81,7 +86,7 @@ async function sendInOrder(poster: Poster, lines: string[], signal: AbortSignal,
 }
 
 /** The payload with git context and time, as one JSON line; undefined when stdin held no JSON object. */
-async function payloadLine(stdin: string | undefined, startedMs: number, signal: AbortSignal): Promise<string | undefined> {
+async function payloadLine(stdin: string | undefined, startedMs: number, gitMs: number, signal: AbortSignal): Promise<string | undefined> {
   let payload: unknown;
   try {
     payload = JSON.parse(stdin ?? '');
@@ -90,14 +95,15 @@ async function payloadLine(stdin: string | undefined, startedMs: number, signal:
   }
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined;
   const fields = payload as Record<string, unknown>;
-  const git = typeof fields.cwd === 'string' && !signal.aborted ? await gitContext(fields.cwd, GIT_BUDGET_MS, signal) : undefined;
+  const git = typeof fields.cwd === 'string' && !signal.aborted ? await gitContext(fields.cwd, gitMs, signal) : undefined;
   return JSON.stringify({ ...fields, ...(git && { agentotel_git: git }), agentotel_time_unix_nano: `${startedMs}000000` });
 }
 
 export async function runHook(argv: string[], stdin: NodeJS.ReadableStream = process.stdin): Promise<never> {
   const startedMs = Date.now();
+  const { hardMs, workMs, gitMs } = deadlines();
   const work = new AbortController();
-  const budget = setTimeout(() => work.abort(), WORK_BUDGET_MS);
+  const budget = setTimeout(() => work.abort(), workMs);
   const note = (msg: string) => process.stderr.write(`agentotel hook: ${msg}\n`);
   let pending: { spool: HookSpool; line: string } | undefined; // the payload, until it is sent or spooled
   const spoolPending = (why: string) => {
@@ -119,7 +125,7 @@ export async function runHook(argv: string[], stdin: NodeJS.ReadableStream = pro
   setTimeout(() => {
     spoolPending('out of time');
     answer();
-  }, HARD_DEADLINE_MS);
+  }, hardMs);
 
   try {
     const options = hookOptions(argv);
@@ -130,7 +136,7 @@ export async function runHook(argv: string[], stdin: NodeJS.ReadableStream = pro
       taken.settle(unsent);
       return unsent.length === 0;
     });
-    const line = await payloadLine(await readAll(stdin, work.signal), startedMs, work.signal);
+    const line = await payloadLine(await readAll(stdin, work.signal), startedMs, gitMs, work.signal);
     if (line === undefined) note('stdin held no JSON object; nothing sent');
     else pending = { spool, line };
     const collectorUp = await replay;
