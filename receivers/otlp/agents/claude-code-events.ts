@@ -101,18 +101,28 @@ const PROMPT_TEXT_KEYS: ReadonlySet<string> = new Set(['prompt', 'prompt_text'])
 const RESPONSE_KEYS: ReadonlySet<string> = new Set(['response', 'request_id', 'model']);
 const API_ERROR_KEYS: ReadonlySet<string> = new Set(['request_id', 'model', 'duration_ms', 'error', 'status_code']);
 
-/** Adds what the event tells to `views`; false when the event stays a log record. */
-export function addEventViews(event: ClaudeEvent, views: SessionViews): boolean {
+/**
+ * Adds what the event tells to `views`; false when the event stays a log record.
+ *
+ * Times: a view claims only what it knows (the dedupe merge takes, within one capture path, the
+ * later view's claim). A model or tool call's own event knows its times; any other event of a
+ * session or prompt tells only that it lasts at least until then (an end). The session's start
+ * is claimed by the request in which this receiver first saw it at work (`sessionStart`), a
+ * prompt's by its user_prompt.
+ */
+export function addEventViews(event: ClaudeEvent, views: SessionViews, sessionStart: boolean): boolean {
   const { attrs, sessionId, promptId, timeNs: t } = event;
   const session = sessionRef(sessionId);
   views.addResource(identityOf(attrs));
-  views.add(sessionView(AGENT, sessionId, { startNs: t, endNs: t, attributes: sessionAttributes(event.resource) }));
-  if (promptId) views.add(promptView(sessionId, promptId, { startNs: t, endNs: t }));
+  views.add(
+    sessionView(AGENT, sessionId, { startNs: sessionStart ? t : undefined, endNs: t, attributes: sessionAttributes(event.resource) }),
+  );
+  if (promptId) views.add(promptView(sessionId, promptId, { startNs: event.name === 'user_prompt' ? t : undefined, endNs: t }));
   const parent: SpanRef = promptId ? { kind: 'prompt', key: promptId } : session;
   const extras = (mapped?: ReadonlySet<string>) => extrasOf(attrs, event.resource, mapped);
   const ownEvent = (attributes: Attributes = extras()) => [{ name: PREFIX + event.name, timeNs: t, attributes }];
   const asEvent = (host: SpanRef) => {
-    views.add({ ref: host, startNs: t, endNs: t, events: ownEvent() });
+    views.add({ ref: host, endNs: t, events: ownEvent() });
     return true;
   };
   const requestId = attrs.string('request_id');

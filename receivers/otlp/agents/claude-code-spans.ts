@@ -67,8 +67,8 @@ export interface NativeLinks {
   spanTarget(traceId: string, spanId: string): SpanTarget | undefined;
   /** Keeps an interaction whose prompt id is not known yet. */
   awaitPrompt(traceId: string, pending: PendingInteraction): void;
-  /** Notes a session that has work (its later session-level log records then extend it). */
-  atWork(sessionId: string): void;
+  /** Notes a session that has work (its later session-level log records then extend it); true when it is new. */
+  atWork(sessionId: string): boolean;
 }
 
 const PREFIX = 'claude_code.';
@@ -78,6 +78,8 @@ const EXECUTION_KEYS: ReadonlySet<string> = new Set(['tool_use_id', 'gen_ai.tool
 /** Maps the spans of one resource; returns the spans it does not map. */
 export function mapSpans(spans: Span[], resource: AttributeReader, captures: CaptureSet, links: NativeLinks): Span[] {
   const byId = new Map(spans.map((s) => [s.spanId, s]));
+  /** Per session: whether this request is the first in which it is seen at work (it claims the start). */
+  const sessionStarts = new Map<string, boolean>();
   const rest: Span[] = [];
   const resourceAttrs = resource.pick(() => true);
 
@@ -124,11 +126,12 @@ export function mapSpans(spans: Span[], resource: AttributeReader, captures: Cap
       rest.push(span);
       continue;
     }
-    links.atWork(sessionId);
+    if (!sessionStarts.has(sessionId)) sessionStarts.set(sessionId, links.atWork(sessionId));
     const views = captures.session(sessionId, resourceAttrs);
     const session = sessionRef(sessionId);
     views.addResource(identityOf(attrs));
-    views.add(sessionView(AGENT, sessionId, { startNs, endNs, attributes: sessionAttributes(resource) }));
+    const sessionStart = sessionStarts.get(sessionId) ? startNs : undefined;
+    views.add(sessionView(AGENT, sessionId, { startNs: sessionStart, endNs, attributes: sessionAttributes(resource) }));
     const times = { startNs, endNs };
     const failed = span.status?.code === StatusCode.ERROR || attrs.boolean('success') === false;
     const error = failed ? span.status?.message || attrs.string('error') || 'error' : undefined;
@@ -138,7 +141,7 @@ export function mapSpans(spans: Span[], resource: AttributeReader, captures: Cap
     });
     const extras = (mapped?: ReadonlySet<string>) => extrasOf(attrs, resource, mapped);
     const asEvent = (host: SpanTarget, attributes: Attributes = extras()) =>
-      views.add({ ...host, ...times, events: [{ name: span.name, timeNs: startNs, attributes: { ...attributes, error } }] });
+      views.add({ ...host, endNs, events: [{ name: span.name, timeNs: startNs, attributes: { ...attributes, error } }] });
     const ref = canonicalRef(span, attrs);
 
     if (span.name === 'claude_code.interaction') {

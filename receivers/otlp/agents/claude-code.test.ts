@@ -5,7 +5,7 @@
  * documents (reference/otel-anchors.md §7).
  */
 import { describe, expect, it } from 'vitest';
-import type { SpanView } from '../../../core/agent/session-spans.ts';
+import { capturesToTraces, type SpanView } from '../../../core/agent/session-spans.ts';
 import type { AttributeValue } from '../../../core/otlp/attributes.ts';
 import type { KeyValue, LogRecord, LogsData, ResourceLogs, ResourceSpans, Span, TracesData } from '../../../core/otlp/model.ts';
 import { otlpCaptures } from '../../../test/helpers/fixtures.ts';
@@ -186,6 +186,27 @@ describe('Claude Code beta spans → the same session views (fixtures with trace
       expect(promptViews.map((p) => p.ref.key).sort()).toEqual(facts.prompts.items.map((p) => p.prompt_id).sort());
     });
   }
+
+  it('e-multi-turn: each view claims only the times it knows (within one path the later view wins the merge)', () => {
+    const { captures } = runScenario(new ClaudeCodeTelemetry(), AGENT, 'e-multi-turn', true);
+    const views = captures.flatMap((c) => c.views);
+    // The session's start is claimed once, by the first request it was at work in; later requests claim ends.
+    expect(views.filter((v) => v.ref.kind === 'session' && v.startNs !== undefined)).toHaveLength(1);
+    expect(views.filter((v) => v.ref.kind === 'session').every((v) => v.endNs !== undefined)).toBe(true);
+    // A prompt's start comes from its user_prompt or its interaction span, never from a later record of it.
+    const records = logRecordsOf('e-multi-turn');
+    for (const prompt of factsOf<Facts>(AGENT, 'e-multi-turn').prompts.items) {
+      const userPrompt = records.find(
+        (r) => r.body!.stringValue === 'claude_code.user_prompt' && r.attributes!.some((a) => a.value?.stringValue === prompt.prompt_id),
+      )!;
+      const claims = views.filter((v) => v.ref.key === prompt.prompt_id && v.startNs !== undefined).map((v) => v.startNs!);
+      expect(claims.length).toBeGreaterThan(0);
+      expect(claims.every((start) => start <= BigInt(userPrompt.timeUnixNano!))).toBe(true);
+    }
+    // No span is ever written at the epoch.
+    const spans = capturesToTraces(captures).resourceSpans!.flatMap((r) => r.scopeSpans!.flatMap((s) => s.spans!));
+    expect(spans.every((s) => BigInt(s.startTimeUnixNano) > 0n && BigInt(s.endTimeUnixNano) >= BigInt(s.startTimeUnixNano))).toBe(true);
+  });
 
   it('e-multi-turn: an interaction exported before its logs waits for them, and is an event of the session meanwhile', () => {
     const format = new ClaudeCodeTelemetry();

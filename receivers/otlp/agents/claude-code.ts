@@ -44,7 +44,11 @@ export class ClaudeCodeTelemetry implements AgentTelemetry {
     promptOf: (traceId) => this.promptOfTrace.get(traceId),
     spanTarget: (traceId, spanId) => this.targetOfSpan.get(spanKey(traceId, spanId)),
     awaitPrompt: (traceId, pending) => this.pending.set(traceId, pending),
-    atWork: (sessionId) => this.sessionsAtWork.set(sessionId, true),
+    atWork: (sessionId) => {
+      const known = this.sessionsAtWork.get(sessionId) !== undefined;
+      this.sessionsAtWork.set(sessionId, true);
+      return !known;
+    },
   };
 
   owns(resource: Resource | undefined): boolean {
@@ -59,20 +63,21 @@ export class ClaudeCodeTelemetry implements AgentTelemetry {
     const rest: LogRecord[] = [];
     const events: [LogRecord, ClaudeEvent | undefined][] = [];
     const learnt = new Map<string, string>();
+    const started = new Set<string>();
     for (const scope of resourceLogs.scopeLogs ?? []) {
       for (const record of scope.logRecords ?? []) {
         const event = readEvent(record, resource);
         events.push([record, event]);
         if (!event) continue;
-        if (isWork(event)) this.sessionsAtWork.set(event.sessionId, true);
+        if (isWork(event) && this.links.atWork(event.sessionId)) started.add(event.sessionId);
         if (record.traceId && event.promptId) learnt.set(record.traceId, event.promptId);
         const target = spanTargetOf(event);
         if (target && record.traceId && record.spanId) this.targetOfSpan.set(spanKey(record.traceId, record.spanId), target);
       }
     }
     for (const [record, event] of events) {
-      const used =
-        event && this.sessionsAtWork.get(event.sessionId) && addEventViews(event, captures.session(event.sessionId, resourceAttrs));
+      const views = event && this.sessionsAtWork.get(event.sessionId) ? captures.session(event.sessionId, resourceAttrs) : undefined;
+      const used = event && views && addEventViews(event, views, started.has(event.sessionId));
       if (!used) rest.push(record);
     }
     for (const [traceId, promptId] of learnt) {
