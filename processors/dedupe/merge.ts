@@ -116,10 +116,13 @@ export function mergeView(m: MergedSpan, view: SpanContext, paths: string[]): bo
   m.kind = merge.take(m.kind, span.kind || undefined);
   m.traceState = merge.take(m.traceState, span.traceState || undefined);
   m.flags = merge.take(m.flags, span.flags || undefined);
-  m.fallbackTimes = merge.take(m.fallbackTimes, { start: span.startTimeUnixNano, end: span.endTimeUnixNano }, sameJson);
   const times = new Merger(timeRank);
   if (known === 'start' || known === 'both') m.start = times.take(m.start, span.startTimeUnixNano);
   if (known === 'end' || known === 'both') m.end = times.take(m.end, span.endTimeUnixNano);
+  // The fallback matters only while no view knows a time.
+  const fallback = new Merger(rank);
+  m.fallbackTimes = fallback.take(m.fallbackTimes, { start: span.startTimeUnixNano, end: span.endTimeUnixNano }, sameJson);
+  if (!m.start && !m.end) times.changed ||= fallback.changed;
   for (const kv of span.attributes ?? []) if (!COMPUTED.has(kv.key)) merge.takeKey(m.attributes, kv);
   for (const kv of view.resource?.attributes ?? []) merge.takeKey(m.resource, kv);
   m.scope = merge.take(m.scope, view.scope, sameJson);
@@ -176,11 +179,9 @@ function timeKnown(m: MergedSpan): string {
   return m.start ? 'start' : m.end ? 'end' : 'none';
 }
 
-const byTime = (a: SpanEvent, b: SpanEvent) => {
-  const x = a.timeUnixNano ?? '0';
-  const y = b.timeUnixNano ?? '0';
-  return x.length - y.length || (x < y ? -1 : x > y ? 1 : 0);
-};
+/** Orders decimal nanosecond strings without parsing them (nothing here may throw on odd input). */
+const compareTimes = (x: string, y: string) => x.length - y.length || (x < y ? -1 : x > y ? 1 : 0);
+const byTime = (a: SpanEvent, b: SpanEvent) => compareTimes(a.timeUnixNano ?? '0', b.timeUnixNano ?? '0');
 
 const keyValues = (map: Map<string, Ranked<AnyValue>>): KeyValue[] => [...map].map(([key, r]) => ({ key, value: r.value }));
 
@@ -194,7 +195,7 @@ export interface MergedOutput {
 export function mergedOutput(m: MergedSpan, version: number): MergedOutput {
   const start = m.start?.value ?? m.end?.value ?? m.fallbackTimes?.value.start ?? '0';
   let end = m.end?.value ?? (m.start ? start : (m.fallbackTimes?.value.end ?? start));
-  if (BigInt(end) < BigInt(start)) end = start;
+  if (compareTimes(end, start) < 0) end = start;
   const attributes = keyValues(m.attributes);
   attributes.push(
     { key: AgentAttr.capturePath, value: toAnyValue([...m.paths].sort().join(',')) },
