@@ -16,9 +16,9 @@ function jsonHeaders(token: string | undefined): Record<string, string> {
 }
 
 function reason(err: unknown): string {
-  const e = err as Error & { cause?: { code?: string } };
+  const e = err as Error & { cause?: { code?: string; message?: string } };
   if (e.name === 'TimeoutError') return `no answer within ${TIMEOUT_MS / 1000} s`;
-  return e.cause?.code ?? e.message;
+  return e.cause?.code ?? e.cause?.message ?? e.message;
 }
 
 async function request(url: string, init: RequestInit): Promise<{ status: number; body: string } | { error: string }> {
