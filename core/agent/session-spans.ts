@@ -34,6 +34,12 @@ export const AgentAttr = {
   unknownEvent: 'agentotel.unknown_event',
 } as const;
 
+/**
+ * The value of an attribution attribute (team, user, project) that no capture path could tell.
+ * It is a placeholder, not a fact: merging views never lets it override a real value.
+ */
+export const UNASSIGNED = 'unassigned';
+
 export interface SpanRef {
   kind: AgentSpanKind;
   key: string;

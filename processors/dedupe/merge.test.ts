@@ -4,7 +4,14 @@
  * test's own: hold for the merge window, merge, write once, rewrite late with a new version.
  */
 import { describe, expect, it } from 'vitest';
-import { AgentAttr, capturesToTraces, sessionTraceId, type CapturePath, type SpanView } from '../../core/agent/session-spans.ts';
+import {
+  AgentAttr,
+  capturesToTraces,
+  sessionTraceId,
+  UNASSIGNED,
+  type CapturePath,
+  type SpanView,
+} from '../../core/agent/session-spans.ts';
 import { attributesToMap } from '../../core/otlp/attributes.ts';
 import { MetricsRegistry } from '../../core/metrics.ts';
 import { StatusCode, type Span, type TracesData } from '../../core/otlp/model.ts';
@@ -164,6 +171,18 @@ describe('merge rules', () => {
       'host.name': 'laptop',
       'user.email': 'ana@example.com',
     });
+  });
+
+  it('an unassigned team or user never overrides a real one, in either order and whatever the path ranks', () => {
+    const known = views('otel', [tool({ attributes: { 'agentotel.team': 'payments', 'agentotel.user': 'ana' } })]);
+    const placeholder = views('transcript', [tool({ attributes: { 'agentotel.team': UNASSIGNED, 'agentotel.user': UNASSIGNED } })]);
+    for (const order of [
+      [known, placeholder],
+      [placeholder, known],
+    ]) {
+      expect(attrs(mergedOf(...order))).toMatchObject({ 'agentotel.team': 'payments', 'agentotel.user': 'ana' });
+    }
+    expect(attrs(mergedOf(placeholder))).toMatchObject({ 'agentotel.team': UNASSIGNED });
   });
 
   it('within one path the later view wins (a record rewritten with the same id)', () => {

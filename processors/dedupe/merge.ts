@@ -9,7 +9,7 @@
  * ranks as its best path for each field: merging it again with the views it was made of
  * changes nothing.
  */
-import { AgentAttr } from '../../core/agent/session-spans.ts';
+import { AgentAttr, UNASSIGNED } from '../../core/agent/session-spans.ts';
 import { getString, toAnyValue } from '../../core/otlp/attributes.ts';
 import type { AnyValue, InstrumentationScope, KeyValue, Resource, Span, SpanEvent, SpanLink } from '../../core/otlp/model.ts';
 import { StatusCode } from '../../core/otlp/model.ts';
@@ -158,7 +158,10 @@ class Merger {
 
   takeKey(map: Map<string, Ranked<AnyValue>>, kv: KeyValue): void {
     if (kv.value === undefined) return;
-    const current = map.get(kv.key);
+    let current = map.get(kv.key);
+    // A placeholder ("no path could tell the team") never beats a real value, whatever its path.
+    if (kv.value.stringValue === UNASSIGNED && current && current.value.stringValue !== UNASSIGNED) return;
+    if (current?.value.stringValue === UNASSIGNED && kv.value.stringValue !== UNASSIGNED) current = undefined;
     const next = this.take(current, kv.value, sameJson);
     if (next !== current) map.set(kv.key, next!);
   }

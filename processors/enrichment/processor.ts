@@ -7,6 +7,7 @@ import type { KeyValue, Resource, Span, TracesData } from '../../core/otlp/model
 import { getNumber, getString, setAttribute } from '../../core/otlp/attributes.ts';
 import { mapTraces } from '../../core/otlp/traces.ts';
 import { costUsd, type PricingTable } from './pricing.ts';
+import { UNASSIGNED } from '../../core/agent/session-spans.ts';
 
 export const ATTR_COST_USD = 'agentotel.cost.usd';
 export const ATTR_UNPRICED = 'agentotel.cost.unpriced';
@@ -17,7 +18,6 @@ export const ATTR_TEAM = 'agentotel.team';
 export const ATTR_USER = 'agentotel.user';
 /** Anthropic's usage.cache_creation.ephemeral_1h_input_tokens: how many cache writes had the 1-hour TTL. */
 export const ATTR_CACHE_CREATION_1H = 'gen_ai.usage.cache_creation.ephemeral_1h_input_tokens';
-export const UNASSIGNED = 'unassigned';
 
 /** Operations that are one model call; agent and tool spans may carry usage totals, never priced again. */
 const MODEL_CALL_OPERATIONS = new Set(['chat', 'text_completion', 'generate_content']);
