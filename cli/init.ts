@@ -12,7 +12,7 @@ import { CliError, hooksPath, parseAgent, reportError, UsageError, type HookMode
 import { resolveEndpoints } from './agent-settings/endpoints.ts';
 import { applyChanges, changed, readText, type FileChange } from './agent-settings/files.ts';
 import { agentSetups } from './agent-settings/setups.ts';
-import { shellCommand, type AgentSetup, type Wiring } from './agent-settings/wiring.ts';
+import { mergeResourceAttributes, shellCommand, type AgentSetup, type Wiring } from './agent-settings/wiring.ts';
 import { bundleHook } from './hook/bundle.ts';
 import { tokenFile } from './up.ts';
 
@@ -118,6 +118,13 @@ async function resolveWiring(
   return { wiring, token, changes };
 }
 
+function resourceAttributesLine(setup: AgentSetup, w: Wiring): string[] {
+  if (w.resourceAttributes.length === 0) return [];
+  const pairs = mergeResourceAttributes(undefined, w.resourceAttributes);
+  if (setup.takesResourceAttributes) return [`  resource attributes  ${pairs}`];
+  return [`  resource attributes  not in ${setup.title}'s settings: export OTEL_RESOURCE_ATTRIBUTES='${pairs}' where it runs`];
+}
+
 function verb(c: FileChange, dryRun: boolean): string {
   const done = c.after === null ? 'removed' : c.before === null ? 'created' : 'updated';
   return dryRun ? `would be ${done}` : done;
@@ -145,9 +152,7 @@ function report(
         `${setup.title} → agentotel (${file})`,
         `  hooks  ${setup.hookEvents.length} events → ${w.hooksUrl} (${w.hooks} hooks)`,
         `  OTLP   ${w.protocol} → ${w.otlpEndpoint}, ingest token from ${plan.token!.describe}`,
-        ...(w.resourceAttributes.length > 0
-          ? [`  resource attributes  ${w.resourceAttributes.map(([k, v]) => `${k}=${v}`).join(', ')}`]
-          : []),
+        ...resourceAttributesLine(setup, w),
       ]
     : [`${setup.title}: agentotel's wiring removed (${file})`];
   lines.push('files:');

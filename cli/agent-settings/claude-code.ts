@@ -72,6 +72,7 @@ export const claudeCode: AgentSetup = {
   defaultProtocol: 'grpc',
   hookModes: ['http', 'command'],
   hookEvents: CLAUDE_CODE_HOOK_EVENTS,
+  takesResourceAttributes: true,
   nextSteps: ['Restart Claude Code: it reads its settings at start.'],
 
   plan(file, w) {

@@ -60,10 +60,8 @@ export const codex: AgentSetup = {
   defaultProtocol: 'http/protobuf',
   hookModes: ['command'],
   hookEvents: CODEX_HOOK_EVENTS,
-  nextSteps: [
-    'Codex runs new hooks only once you trust them: open codex and review them (/hooks).',
-    'Codex has no setting for resource attributes: for team/user, export OTEL_RESOURCE_ATTRIBUTES in the shell that runs codex.',
-  ],
+  takesResourceAttributes: false,
+  nextSteps: ['Codex runs new hooks only once you trust them: open codex and review them (/hooks).'],
 
   async plan(file, w) {
     const toml = planConfigToml(file, await readText(file), w);

@@ -49,6 +49,7 @@ export const geminiCli: AgentSetup = {
   defaultProtocol: 'http/json',
   hookModes: ['command'],
   hookEvents: GEMINI_CLI_HOOK_EVENTS,
+  takesResourceAttributes: true,
   nextSteps: [
     'Restart Gemini CLI. It reads ~/.gemini/.env only when the project has no .env (or .gemini/.env) of its own; there, add the lines of ~/.gemini/.env.',
   ],

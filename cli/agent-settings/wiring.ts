@@ -49,6 +49,8 @@ export interface AgentSetup {
   hookModes: readonly HookMode[];
   /** The hook events wired. */
   hookEvents: readonly string[];
+  /** Whether its settings can carry resource attributes (team, user). */
+  takesResourceAttributes: boolean;
   /** The changes that wire the agent, or unwire it when `wiring` is null. */
   plan(settingsFile: string, wiring: Wiring | null): Promise<FileChange[]>;
   inspect(settingsFile: string): Promise<Inspection>;
