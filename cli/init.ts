@@ -71,8 +71,7 @@ async function resolveToken(flag: string | undefined): Promise<TokenSource> {
   return source;
 }
 
-function choose<T extends string>(flag: string, value: string | undefined, choices: readonly T[], title: string): T {
-  if (value === undefined) return choices[0]!;
+function choose<T extends string>(flag: string, value: string, choices: readonly T[], title: string): T {
   if ((choices as readonly string[]).includes(value)) return value as T;
   throw new UsageError(`--${flag} ${value} is not available for ${title}: choose ${choices.join(' or ')}`);
 }
@@ -86,9 +85,8 @@ async function resolveWiring(
   setup: AgentSetup,
   values: InitValues,
 ): Promise<{ wiring: Wiring; token: TokenSource; changes: FileChange[] }> {
-  const protocols = [setup.defaultProtocol, ...setup.protocols.filter((p) => p !== setup.defaultProtocol)];
-  const protocol: OtlpProtocol = choose('protocol', values.protocol, protocols, setup.title);
-  const hooks: HookMode = choose('hooks', values.hooks, setup.hookModes, setup.title);
+  const protocol: OtlpProtocol = choose('protocol', values.protocol ?? setup.defaultProtocol, setup.protocols, setup.title);
+  const hooks: HookMode = choose('hooks', values.hooks ?? setup.hookModes[0]!, setup.hookModes, setup.title);
   const endpoints = resolveEndpoints(
     { endpoint: values.endpoint, otlpEndpoint: values['otlp-endpoint'], hooksEndpoint: values['hooks-endpoint'] },
     protocol,

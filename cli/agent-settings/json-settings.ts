@@ -47,8 +47,8 @@ function serialize(doc: JsonObject, previousText: string | null): string {
   return JSON.stringify(doc, null, indent) + '\n';
 }
 
-async function readRecord(file: string): Promise<InstallRecord | undefined> {
-  const text = await readText(recordFile(file));
+/** The install record of `file` from its text (null: none). */
+function parseRecord(file: string, text: string | null): InstallRecord | undefined {
   if (text === null) return undefined;
   try {
     const value: unknown = JSON.parse(text);
@@ -69,8 +69,8 @@ export async function planJsonSettings(
 ): Promise<FileChange[]> {
   const before = await readText(file);
   const doc = parseSettings(file, before);
-  const record = await readRecord(file);
   const recordChange = { file: recordFile(file), before: await readText(recordFile(file)), backup: false };
+  const record = parseRecord(file, recordChange.before);
   if (!install) {
     if (!record) return [];
     revertEdits(doc, record.edits);
@@ -106,7 +106,7 @@ export interface JsonInspection {
 
 export async function inspectJsonSettings(file: string, agent: AgentName): Promise<JsonInspection> {
   const doc = parseSettings(file, await readText(file));
-  const record = await readRecord(file);
+  const record = parseRecord(file, await readText(recordFile(file)));
   if (!record) return { doc, problems: [`${file} is not wired: run agentotel init --agent ${agent}`], wiredHookEvents: 0 };
   const missing = missingEdits(doc, record.edits);
   const problems = [
