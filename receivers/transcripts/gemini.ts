@@ -106,7 +106,10 @@ class GeminiParser implements TranscriptParser {
   private message(m: JsonRecord, sessionId: string, inSnapshot: boolean): SpanView[] | string {
     const type = str(m, 'type');
     const ts = toNs(str(m, 'timestamp'));
-    if (type === 'gemini') return this.geminiMessage(m, ts);
+    if (type === 'gemini') {
+      const views = this.geminiMessage(m, ts);
+      return views.length > 0 ? views : 'gemini message without usage or tool calls';
+    }
     if (type !== 'user') return `message type ${clip(type ?? '(none)', 64)}`;
     const content = list(m, 'content');
     const results = content.filter((p) => isRecord(p) && isRecord(p.functionResponse)) as JsonRecord[];
