@@ -222,6 +222,18 @@ describe('merge rules', () => {
     expect([unknown.startTimeUnixNano, unknown.endTimeUnixNano]).toEqual([String(S(5)), String(S(6))]);
   });
 
+  it('among views of one path, the earliest start and the latest end (a resumed session starts again later)', () => {
+    const first = views('hooks', [tool({ startNs: S(10), endNs: S(20) })]);
+    const resumed = views('hooks', [tool({ startNs: S(100), endNs: S(110) })]);
+    for (const order of [
+      [first, resumed],
+      [resumed, first],
+    ]) {
+      const span = mergedOf(...order);
+      expect([span.startTimeUnixNano, span.endTimeUnixNano]).toEqual([String(S(10)), String(S(110))]);
+    }
+  });
+
   it('name and parent: the first non-empty by attribute precedence', () => {
     const span = mergedOf(
       views('hooks', [tool({ name: 'execute_tool', parent: { kind: 'prompt', key: 'prompt-1' } })]),

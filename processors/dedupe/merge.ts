@@ -117,8 +117,10 @@ export function mergeView(m: MergedSpan, view: SpanContext, paths: string[]): bo
   m.traceState = merge.take(m.traceState, span.traceState || undefined);
   m.flags = merge.take(m.flags, span.flags || undefined);
   const times = new Merger(timeRank);
-  if (known === 'start' || known === 'both') m.start = times.take(m.start, span.startTimeUnixNano);
-  if (known === 'end' || known === 'both') m.end = times.take(m.end, span.endTimeUnixNano);
+  // Views of one path that disagree on a time saw different moments (a resumed session starts
+  // again): the span covers them all.
+  if (known === 'start' || known === 'both') m.start = times.take(m.start, span.startTimeUnixNano, Object.is, earlier);
+  if (known === 'end' || known === 'both') m.end = times.take(m.end, span.endTimeUnixNano, Object.is, later);
   // The fallback matters only while no view knows a time.
   const fallback = new Merger(rank);
   m.fallbackTimes = fallback.take(m.fallbackTimes, { start: span.startTimeUnixNano, end: span.endTimeUnixNano }, sameJson);
@@ -149,9 +151,15 @@ class Merger {
   constructor(private readonly rank: number) {}
 
   /** The view's value if it is set and ranks at least as high (same rank: the later view wins). */
-  take<T>(current: Ranked<T> | undefined, value: T | undefined, same: (a: T, b: T) => boolean = Object.is): Ranked<T> | undefined {
+  take<T>(
+    current: Ranked<T> | undefined,
+    value: T | undefined,
+    same: (a: T, b: T) => boolean = Object.is,
+    /** Among views of one rank, whether `value` replaces `current` (default: the later view wins). */
+    replaces: (value: T, current: T) => boolean = () => true,
+  ): Ranked<T> | undefined {
     if (value === undefined || (current && current.rank > this.rank)) return current;
-    if (current && current.rank === this.rank && same(current.value, value)) return current;
+    if (current && current.rank === this.rank && (same(current.value, value) || !replaces(value, current.value))) return current;
     this.changed = true;
     return { value, rank: this.rank };
   }
@@ -172,6 +180,9 @@ class Merger {
     this.changed = true;
   }
 }
+
+const earlier = (value: string, current: string) => BigInt(value) < BigInt(current);
+const later = (value: string, current: string) => BigInt(value) > BigInt(current);
 
 function sameJson(a: unknown, b: unknown): boolean {
   return a === b || JSON.stringify(a) === JSON.stringify(b);
