@@ -96,7 +96,13 @@ async function payloadLine(stdin: string | undefined, startedMs: number, gitMs: 
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined;
   const fields = payload as Record<string, unknown>;
   const git = typeof fields.cwd === 'string' && !signal.aborted ? await gitContext(fields.cwd, gitMs, signal) : undefined;
-  return JSON.stringify({ ...fields, ...(git && { agentotel_git: git }), agentotel_time_unix_nano: `${startedMs}000000` });
+  const resourceAttributes = process.env.OTEL_RESOURCE_ATTRIBUTES;
+  return JSON.stringify({
+    ...fields,
+    ...(git && { agentotel_git: git }),
+    ...(resourceAttributes && { agentotel_resource_attributes: resourceAttributes }),
+    agentotel_time_unix_nano: `${startedMs}000000`,
+  });
 }
 
 export async function runHook(argv: string[], stdin: NodeJS.ReadableStream = process.stdin): Promise<never> {

@@ -277,7 +277,7 @@ describe('Claude Code settings', () => {
     expect(json(file).env).toEqual(claudeFixtureSettings.env);
   });
 
-  it('http hooks read the token from the environment; command hooks run agentotel hook', async () => {
+  it('http hooks read the token and resource attributes from the environment; SessionStart and command hooks run agentotel hook', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'settings.json');
     await init(claudeCode, file, wiring('claude-code'));
@@ -288,12 +288,16 @@ describe('Claude Code settings', () => {
           {
             type: 'http',
             url: 'http://127.0.0.1:4319/v1/hooks',
-            headers: { Authorization: 'Bearer $AGENTOTEL_INGEST_TOKEN' },
-            allowedEnvVars: ['AGENTOTEL_INGEST_TOKEN'],
+            headers: { Authorization: 'Bearer $AGENTOTEL_INGEST_TOKEN', 'X-Agentotel-Resource-Attributes': '$OTEL_RESOURCE_ATTRIBUTES' },
+            allowedEnvVars: ['AGENTOTEL_INGEST_TOKEN', 'OTEL_RESOURCE_ATTRIBUTES'],
             timeout: 1,
           },
         ],
       },
+    ]);
+    // Claude Code never calls an http hook on SessionStart.
+    expect(json(file).hooks.SessionStart).toEqual([
+      { matcher: '*', hooks: [{ type: 'command', command: wiring('claude-code').hookCommand, timeout: 10 }] },
     ]);
     expect(readFileSync(file, 'utf8').match(new RegExp(TOKEN, 'g'))).toHaveLength(2); // env: the headers and the variable
     await init(claudeCode, file, wiring('claude-code', { hooks: 'command' }));

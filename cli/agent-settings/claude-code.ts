@@ -27,18 +27,26 @@ export const CLAUDE_CODE_HOOK_EVENTS = [
 ] as const;
 
 const TOKEN_VAR = 'AGENTOTEL_INGEST_TOKEN';
+const RESOURCE_VAR = 'OTEL_RESOURCE_ATTRIBUTES';
 /** Seconds Claude Code waits for a hook: the receiver answers at once, so only a hung collector ever reaches it. */
 const HTTP_HOOK_TIMEOUT_S = 1;
 /** `agentotel hook` bounds itself at 200 ms of work; this covers starting node on a busy machine. */
 const COMMAND_HOOK_TIMEOUT_S = 10;
 
-function hookHandler(w: Wiring): JsonObject {
-  if (w.hooks === 'command') return { type: 'command', command: w.hookCommand, timeout: COMMAND_HOOK_TIMEOUT_S };
+/** Events Claude Code runs only as command hooks (an http hook on them is never called). */
+const COMMAND_ONLY_EVENTS: ReadonlySet<string> = new Set(['SessionStart']);
+
+function hookHandler(w: Wiring, event: string): JsonObject {
+  if (w.hooks === 'command' || COMMAND_ONLY_EVENTS.has(event)) {
+    return { type: 'command', command: w.hookCommand, timeout: COMMAND_HOOK_TIMEOUT_S };
+  }
   return {
     type: 'http',
     url: w.hooksUrl,
-    headers: { Authorization: `Bearer $${TOKEN_VAR}` },
-    allowedEnvVars: [TOKEN_VAR],
+    // The team and user of OTEL_RESOURCE_ATTRIBUTES travel with each hook, so that spans only
+    // hooks and the transcript know (a subagent's) are attributed too.
+    headers: { Authorization: `Bearer $${TOKEN_VAR}`, 'X-Agentotel-Resource-Attributes': `$${RESOURCE_VAR}` },
+    allowedEnvVars: [TOKEN_VAR, RESOURCE_VAR],
     timeout: HTTP_HOOK_TIMEOUT_S,
   };
 }
@@ -83,7 +91,7 @@ export const claudeCode: AgentSetup = {
         wiring: { protocol: w.protocol, otlpEndpoint: w.otlpEndpoint, hooksUrl: w.hooksUrl, hooks: w.hooks },
         edits: (doc) => ({
           values: telemetryEnv(w, isObject(doc.env) ? doc.env : undefined).map(([k, v]) => ({ path: ['env', k], value: v })),
-          hooks: CLAUDE_CODE_HOOK_EVENTS.map((event) => ({ event, group: { matcher: '*', hooks: [hookHandler(w)] } })),
+          hooks: CLAUDE_CODE_HOOK_EVENTS.map((event) => ({ event, group: { matcher: '*', hooks: [hookHandler(w, event)] } })),
         }),
       },
     );

@@ -16,6 +16,7 @@ import { HttpError } from '../otlp/http-errors.ts';
 import { AGENTS, DEFAULT_AGENT, hookFormats } from './formats.ts';
 import { type HookFormat, HookPayloadError } from './hook-format.ts';
 import type { RejectReason } from './hook-metrics.ts';
+import { hookResource, hookTime, RESOURCE_ATTRIBUTES_HEADER } from './hook-context.ts';
 
 const PATH = '/v1/hooks';
 const ACCEPTED = Buffer.from('{}');
@@ -89,7 +90,9 @@ export class HooksHttpServer {
     try {
       const format = this.route(req);
       const payload = await this.readPayload(req);
-      const capture = format.toCapture(payload, receivedNs);
+      const capture = format.toCapture(payload, hookTime(payload) ?? receivedNs);
+      const resource = hookResource(payload, req.headers[RESOURCE_ATTRIBUTES_HEADER]);
+      if (Object.keys(resource).length > 0) capture.resource = { ...capture.resource, ...resource };
       if (!this.intake.offer(capture)) {
         throw new Rejection(503, 'queue_full', 'the hooks receiver is over capacity (queue and spool full); retry later', {
           'retry-after': RETRY_AFTER_SECONDS,

@@ -1,12 +1,12 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getString } from '../../core/otlp/attributes.ts';
+import { attributesToMap, getString } from '../../core/otlp/attributes.ts';
 import type { TracesData } from '../../core/otlp/model.ts';
 import { eachSpan } from '../../core/otlp/traces.ts';
 import { waitFor } from '../../test/helpers/wait.ts';
 import { AGENTS, hookFormats } from './formats.ts';
-import { claudeCodeHookScenarios, postHook, startTestHooksReceiver, type TestHooksReceiver } from './test-harness.ts';
+import { claudeCodeHookScenarios, postHook, startTestHooksReceiver, TOKEN, type TestHooksReceiver } from './test-harness.ts';
 
 const toolCall = (i: number) =>
   JSON.stringify({
@@ -235,5 +235,41 @@ describe('hooks receiver over HTTP', () => {
         .map((i) => `toolu_${i}`)
         .sort(),
     );
+  });
+});
+
+describe("what agentotel's wiring adds to a hook", () => {
+  it('puts the resource attributes of the header or the payload and the git context on the resource, and takes the hook time', async () => {
+    receiver = await startTestHooksReceiver();
+    const ranAt = 1_763_769_600_123_000_000n;
+    const body = JSON.stringify({
+      ...JSON.parse(toolCall(1)),
+      agentotel_git: { repository_url: 'https://github.com/acme/shop.git', branch: 'main', commit: 'abc123', insertions: 4 },
+      agentotel_resource_attributes: 'user.email=ana%40example.com',
+      agentotel_time_unix_nano: String(ranAt),
+    });
+    const res = await fetch(`${receiver.url}/v1/hooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, 'x-agentotel-resource-attributes': 'team=payments' },
+      body,
+    });
+    expect(res.status).toBe(200);
+    const r = receiver;
+    await waitFor(
+      async () => r.received.length,
+      (n) => n === 1,
+      5_000,
+      'the payload published',
+    );
+    const [{ resource, span }] = [...eachSpan(r.received[0]!)];
+    expect(attributesToMap(resource?.attributes)).toMatchObject({
+      team: 'payments',
+      'user.email': 'ana@example.com',
+      'vcs.repository.url.full': 'https://github.com/acme/shop.git',
+      'vcs.ref.head.name': 'main',
+      'vcs.ref.head.revision': 'abc123',
+      'agentotel.git.insertions': '4',
+    });
+    expect(span.startTimeUnixNano).toBe(String(ranAt));
   });
 });
