@@ -96,7 +96,7 @@ async function payloadLine(stdin: string | undefined, startedMs: number, gitMs: 
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined;
   const fields = payload as Record<string, unknown>;
   const git = typeof fields.cwd === 'string' && !signal.aborted ? await gitContext(fields.cwd, gitMs, signal) : undefined;
-  const resourceAttributes = process.env.OTEL_RESOURCE_ATTRIBUTES;
+  const resourceAttributes = process.env.AGENTOTEL_RESOURCE_ATTRIBUTES || process.env.OTEL_RESOURCE_ATTRIBUTES;
   return JSON.stringify({
     ...fields,
     ...(git && { agentotel_git: git }),

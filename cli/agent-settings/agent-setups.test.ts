@@ -271,6 +271,7 @@ describe('Claude Code settings', () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4317',
       OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Bearer ${TOKEN}`,
       OTEL_RESOURCE_ATTRIBUTES: 'team=payments,user.email=ana@example.com',
+      AGENTOTEL_RESOURCE_ATTRIBUTES: 'team=payments,user.email=ana@example.com',
       AGENTOTEL_INGEST_TOKEN: TOKEN,
     });
     await init(claudeCode, file, null);
@@ -288,8 +289,11 @@ describe('Claude Code settings', () => {
           {
             type: 'http',
             url: 'http://127.0.0.1:4319/v1/hooks',
-            headers: { Authorization: 'Bearer $AGENTOTEL_INGEST_TOKEN', 'X-Agentotel-Resource-Attributes': '$OTEL_RESOURCE_ATTRIBUTES' },
-            allowedEnvVars: ['AGENTOTEL_INGEST_TOKEN', 'OTEL_RESOURCE_ATTRIBUTES'],
+            headers: {
+              Authorization: 'Bearer $AGENTOTEL_INGEST_TOKEN',
+              'X-Agentotel-Resource-Attributes': '$AGENTOTEL_RESOURCE_ATTRIBUTES',
+            },
+            allowedEnvVars: ['AGENTOTEL_INGEST_TOKEN', 'AGENTOTEL_RESOURCE_ATTRIBUTES'],
             timeout: 1,
           },
         ],

@@ -27,7 +27,11 @@ export const CLAUDE_CODE_HOOK_EVENTS = [
 ] as const;
 
 const TOKEN_VAR = 'AGENTOTEL_INGEST_TOKEN';
-const RESOURCE_VAR = 'OTEL_RESOURCE_ATTRIBUTES';
+/**
+ * OTEL_RESOURCE_ATTRIBUTES again, for the hooks' header: Claude Code keeps the OTEL_* variables of
+ * its settings for its exporters and leaves them empty in hook headers (seen with CLI 2.1.328).
+ */
+const RESOURCE_VAR = 'AGENTOTEL_RESOURCE_ATTRIBUTES';
 /** Seconds Claude Code waits for a hook: the receiver answers at once, so only a hung collector ever reaches it. */
 const HTTP_HOOK_TIMEOUT_S = 1;
 /** `agentotel hook` bounds itself at 200 ms of work; this covers starting node on a busy machine. */
@@ -53,6 +57,10 @@ function hookHandler(w: Wiring, event: string): JsonObject {
 
 function telemetryEnv(w: Wiring, env: JsonObject | undefined): [string, string][] {
   const existing = env?.OTEL_RESOURCE_ATTRIBUTES;
+  const resourceAttributes =
+    w.resourceAttributes.length > 0
+      ? mergeResourceAttributes(typeof existing === 'string' ? existing : undefined, w.resourceAttributes)
+      : undefined;
   return [
     ['CLAUDE_CODE_ENABLE_TELEMETRY', '1'],
     ['OTEL_METRICS_EXPORTER', 'otlp'],
@@ -60,13 +68,8 @@ function telemetryEnv(w: Wiring, env: JsonObject | undefined): [string, string][
     ['OTEL_EXPORTER_OTLP_PROTOCOL', w.protocol],
     ['OTEL_EXPORTER_OTLP_ENDPOINT', w.otlpEndpoint],
     ['OTEL_EXPORTER_OTLP_HEADERS', `Authorization=${bearer(w.token)}`],
-    ...(w.resourceAttributes.length > 0
-      ? [
-          [
-            'OTEL_RESOURCE_ATTRIBUTES',
-            mergeResourceAttributes(typeof existing === 'string' ? existing : undefined, w.resourceAttributes),
-          ] as [string, string],
-        ]
+    ...(resourceAttributes
+      ? [['OTEL_RESOURCE_ATTRIBUTES', resourceAttributes] as [string, string], [RESOURCE_VAR, resourceAttributes] as [string, string]]
       : []),
     [TOKEN_VAR, w.token],
   ];

@@ -1,7 +1,7 @@
 /**
  * What agentotel's own wiring adds to a hook besides the agent's payload (see `agentotel init`
  * and `agentotel hook`), for every agent alike:
- *   header X-Agentotel-Resource-Attributes   OTEL_RESOURCE_ATTRIBUTES of the agent (http hooks interpolate it)
+ *   header X-Agentotel-Resource-Attributes   the agent's OTEL_RESOURCE_ATTRIBUTES (http hooks interpolate a copy of it)
  *   agentotel_resource_attributes            the same, from `agentotel hook` (survives its spool)
  *   agentotel_git                            local git context of the payload's cwd → vcs.* resource attributes
  *   agentotel_time_unix_nano                 when the hook ran: a spooled payload arrives late
