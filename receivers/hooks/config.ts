@@ -18,7 +18,7 @@
  * The endpoint and token rules are the OTLP receiver's (same parser, same messages).
  */
 import { Fields } from '../../core/config/fields.ts';
-import { type Endpoint, parseEndpoint, parseTokens } from '../otlp/config.ts';
+import { type Endpoint, parseEndpoint, parseTokens } from '../../core/http/listen-config.ts';
 
 export interface HooksReceiverConfig {
   endpoint: Endpoint;

@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AgentName, SessionCapture } from '../../core/agent/session-spans.ts';
-import { bearerTokenCheck } from '../otlp/auth.ts';
+import { bearerTokenCheck } from '../../core/http/auth.ts';
 import type { RejectReason } from './hook-metrics.ts';
 import { HooksHttpServer, type Intake } from './http-server.ts';
 import type { EndpointThreadConfig, FromEndpointThread, ToEndpointThread } from './thread-messages.ts';

@@ -1,6 +1,6 @@
 /** What the receiver (main thread) and its HTTP endpoint thread (http-thread-main.ts) tell each other. */
 import type { SessionCapture } from '../../core/agent/session-spans.ts';
-import type { Endpoint } from '../otlp/config.ts';
+import type { Endpoint } from '../../core/http/listen-config.ts';
 import type { RejectReason } from './hook-metrics.ts';
 
 export interface EndpointThreadConfig {

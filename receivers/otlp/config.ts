@@ -13,11 +13,9 @@
  * protocols it names run (an empty `grpc:` enables gRPC with defaults).
  */
 import { Fields } from '../../core/config/fields.ts';
+import { parseEndpoint, parseTokens, type Endpoint } from '../../core/http/listen-config.ts';
 
-export interface Endpoint {
-  host: string;
-  port: number;
-}
+export type { Endpoint };
 
 export interface GrpcConfig {
   endpoint: Endpoint;
@@ -44,17 +42,6 @@ export const DEFAULT_HTTP_ENDPOINT = '127.0.0.1:4318';
 export const DEFAULT_GRPC_MAX_RECV_MSG_SIZE_MIB = 4;
 export const DEFAULT_HTTP_MAX_REQUEST_BODY_SIZE = 20 * MiB;
 
-const ENDPOINT = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]*)):(\d{1,5})$/;
-
-export function parseEndpoint(fields: Fields, fallback: string): Endpoint {
-  const text = fields.string('endpoint', fallback);
-  const m = ENDPOINT.exec(text.trim());
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) fields.fail('endpoint', `must be host:port, e.g. ${fallback} (got ${JSON.stringify(text)})`);
-  // ":4317" listens on every interface, as in the Collector.
-  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
-}
-
 function parseGrpc(fields: Fields): GrpcConfig {
   const endpoint = parseEndpoint(fields, DEFAULT_GRPC_ENDPOINT);
   const mib = fields.number('max_recv_msg_size_mib', DEFAULT_GRPC_MAX_RECV_MSG_SIZE_MIB, { min: 0.001 });
@@ -68,17 +55,6 @@ function parseHttp(fields: Fields): HttpConfig {
   if (maxRequestBodySize < 1) fields.fail('max_request_body_size', 'must be at least 1 byte');
   fields.done();
   return { endpoint, maxRequestBodySize };
-}
-
-export function parseTokens(fields: Fields): string[] {
-  const tokens = fields.stringList('tokens');
-  tokens.forEach((t, i) => {
-    // Never echo the token itself: it is a secret.
-    if (t.trim() === '') fields.fail(`tokens[${i}]`, 'must not be empty');
-    if (/\s/.test(t)) fields.fail(`tokens[${i}]`, 'must not contain whitespace');
-  });
-  fields.done();
-  return tokens;
 }
 
 export function parseConfig(fields: Fields): OtlpReceiverConfig {

@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { decodeProtobuf, OtlpDecodeError } from '../../core/otlp/codec.ts';
 import { log } from '../../core/log.ts';
 import type { Signal } from '../../core/otlp/model.ts';
-import type { AuthCheck } from './auth.ts';
+import type { AuthCheck } from '../../core/http/auth.ts';
 import type { GrpcConfig } from './config.ts';
 import { type Ingest, NextUnavailableError } from './ingest.ts';
 import { encodeExportResponse } from './responses.ts';

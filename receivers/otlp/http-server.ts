@@ -10,13 +10,13 @@ import type { AddressInfo } from 'node:net';
 import { log } from '../../core/log.ts';
 import { decodeJson, decodeProtobuf, OtlpDecodeError } from '../../core/otlp/codec.ts';
 import type { Signal, SignalData } from '../../core/otlp/model.ts';
-import type { AuthCheck } from './auth.ts';
+import type { AuthCheck } from '../../core/http/auth.ts';
 import type { HttpConfig } from './config.ts';
-import { formatAddress } from './address.ts';
-import { contentCodingOf, decodeContent, readBody } from './http-body.ts';
-import { HttpError } from './http-errors.ts';
+import { formatAddress } from '../../core/http/address.ts';
+import { contentCodingOf, decodeContent, readBody } from '../../core/http/body.ts';
+import { HttpError, RpcCode } from '../../core/http/errors.ts';
 import { type Ingest, NextUnavailableError } from './ingest.ts';
-import { contentTypeOf, type Encoding, encodeExportResponse, encodeStatus, RpcCode } from './responses.ts';
+import { contentTypeOf, type Encoding, encodeExportResponse, encodeStatus } from './responses.ts';
 
 const signalOfPath: Record<string, Signal> = { '/v1/traces': 'traces', '/v1/logs': 'logs', '/v1/metrics': 'metrics' };
 const RETRY_AFTER_SECONDS = '1';

@@ -1,7 +1,7 @@
 /** The OTLP receiver: the gRPC and HTTP servers its config enables, over one Ingest. */
 import type { ComponentContext, NextConsumers, Receiver } from '../../core/component.ts';
 import { log } from '../../core/log.ts';
-import { bearerTokenCheck } from './auth.ts';
+import { bearerTokenCheck } from '../../core/http/auth.ts';
 import type { OtlpReceiverConfig } from './config.ts';
 import { OtlpGrpcServer } from './grpc-server.ts';
 import { OtlpHttpServer } from './http-server.ts';

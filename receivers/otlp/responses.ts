@@ -26,17 +26,6 @@ function loadStatusType(): protobuf.Type {
 
 const statusType = loadStatusType();
 
-/** gRPC status codes (google.rpc.Code) used in error bodies. */
-export const RpcCode = {
-  INVALID_ARGUMENT: 3,
-  NOT_FOUND: 5,
-  RESOURCE_EXHAUSTED: 8,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-  UNAUTHENTICATED: 16,
-} as const;
-
 export function encodeStatus(encoding: Encoding, code: number, message: string): Buffer {
   if (encoding === 'json') return Buffer.from(JSON.stringify({ code, message }));
   return Buffer.from(statusType.encode(statusType.create({ code, message })).finish());

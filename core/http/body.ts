@@ -6,8 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { HttpError, tooLarge } from './http-errors.ts';
-import { RpcCode } from './responses.ts';
+import { HttpError, RpcCode, tooLarge } from './errors.ts';
 
 const gunzipAsync = promisify(gunzip);
 
