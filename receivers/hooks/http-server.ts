@@ -4,12 +4,11 @@
  * intake, and answered 200 `{}` at once: agents treat the body of an HTTP hook's answer as hook
  * output, and an empty object asks nothing of them. Publishing to the pipeline happens afterwards.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { toNs, type AgentName, type SessionCapture } from '../../core/agent/session-spans.ts';
 import { log } from '../../core/log.ts';
 import type { AuthCheck } from '../../core/http/auth.ts';
-import { formatAddress } from '../../core/http/address.ts';
+import { ReceiverHttpServer, sendBody } from '../../core/http/server.ts';
 import type { Endpoint } from '../../core/http/listen-config.ts';
 import { readBody } from '../../core/http/body.ts';
 import { HttpError } from '../../core/http/errors.ts';
@@ -48,8 +47,7 @@ function isJson(contentType: string | undefined): boolean {
 }
 
 export class HooksHttpServer {
-  private readonly server = http.createServer((req, res) => this.track(this.handle(req, res)));
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly server = new ReceiverHttpServer((req, res) => this.handle(req, res));
 
   constructor(
     private readonly receiverId: string,
@@ -60,29 +58,11 @@ export class HooksHttpServer {
 
   /** Listens; resolves with the bound address (host:port). */
   start(): Promise<string> {
-    const { host, port } = this.config.endpoint;
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve(formatAddress(this.server.address() as AddressInfo));
-      });
-    });
+    return this.server.listen(this.config.endpoint);
   }
 
-  /** Stops accepting connections, lets in-flight requests finish, then closes every connection. */
-  async shutdown(): Promise<void> {
-    if (!this.server.listening) return;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    await Promise.all(this.inFlight);
-    this.server.closeAllConnections();
-    await closed;
-  }
-
-  private track(request: Promise<void>): void {
-    this.inFlight.add(request);
-    void request.finally(() => this.inFlight.delete(request));
+  shutdown(): Promise<void> {
+    return this.server.shutdown();
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -177,7 +157,5 @@ export class HooksHttpServer {
 }
 
 function send(res: http.ServerResponse, status: number, body: Buffer, headers: http.OutgoingHttpHeaders = {}): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': body.length });
-  res.end(body);
+  sendBody(res, status, 'application/json', body, headers);
 }

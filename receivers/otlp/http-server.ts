@@ -5,14 +5,13 @@
  * Retry-After when the pipeline cannot take the data.
  */
 import { DataTooLargeError } from '../../core/component.ts';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { log } from '../../core/log.ts';
 import { decodeJson, decodeProtobuf, OtlpDecodeError } from '../../core/otlp/codec.ts';
 import type { Signal, SignalData } from '../../core/otlp/model.ts';
 import type { AuthCheck } from '../../core/http/auth.ts';
 import type { HttpConfig } from './config.ts';
-import { formatAddress } from '../../core/http/address.ts';
+import { ReceiverHttpServer, sendBody } from '../../core/http/server.ts';
 import { contentCodingOf, decodeContent, readBody } from '../../core/http/body.ts';
 import { HttpError, RpcCode } from '../../core/http/errors.ts';
 import { type Ingest, NextUnavailableError } from './ingest.ts';
@@ -33,8 +32,7 @@ function decode<S extends Signal>(signal: S, encoding: Encoding, bytes: Buffer):
 }
 
 export class OtlpHttpServer {
-  private readonly server = http.createServer((req, res) => this.track(this.handle(req, res)));
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly server = new ReceiverHttpServer((req, res) => this.handle(req, res));
 
   constructor(
     private readonly receiverId: string,
@@ -45,29 +43,11 @@ export class OtlpHttpServer {
 
   /** Listens; resolves with the bound address (host:port). */
   start(): Promise<string> {
-    const { host, port } = this.config.endpoint;
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve(formatAddress(this.server.address() as AddressInfo));
-      });
-    });
+    return this.server.listen(this.config.endpoint);
   }
 
-  /** Stops accepting connections, lets in-flight requests finish, then closes every connection. */
-  async shutdown(): Promise<void> {
-    if (!this.server.listening) return;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    await Promise.all(this.inFlight);
-    this.server.closeAllConnections();
-    await closed;
-  }
-
-  private track(request: Promise<void>): void {
-    this.inFlight.add(request);
-    void request.finally(() => this.inFlight.delete(request));
+  shutdown(): Promise<void> {
+    return this.server.shutdown();
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -124,7 +104,5 @@ export class OtlpHttpServer {
 }
 
 function send(res: http.ServerResponse, status: number, encoding: Encoding, body: Buffer, headers: http.OutgoingHttpHeaders = {}): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { ...headers, 'content-type': contentTypeOf[encoding], 'content-length': body.length });
-  res.end(body);
+  sendBody(res, status, contentTypeOf[encoding], body, headers);
 }
