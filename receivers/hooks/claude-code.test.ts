@@ -9,8 +9,8 @@ import {
 } from '../../core/agent/session-spans.ts';
 import { attributesToMap } from '../../core/otlp/attributes.ts';
 import { eachSpan } from '../../core/otlp/traces.ts';
-import { claudeCodeHooks, HookAttr } from './claude-code.ts';
-import { HookPayloadError } from './hook-format.ts';
+import { claudeCodeHooks } from './claude-code.ts';
+import { HookAttr, HookPayloadError } from './hook-format.ts';
 import { claudeCodeHookScenarios } from './test-harness.ts';
 
 const T0 = 1_800_000_000_000_000_000n;

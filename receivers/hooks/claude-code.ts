@@ -18,60 +18,14 @@
  * A view that only knows its span was alive at a moment (a span event, a Stop) sets the end to
  * that moment: the span ended no earlier.
  */
-import { AgentAttr, type SessionCapture, type SpanRef, type SpanView } from '../../core/agent/session-spans.ts';
-import type { AttributeValue } from '../../core/otlp/attributes.ts';
-import { type HookFormat, HookPayloadError } from './hook-format.ts';
-
-type Payload = Record<string, unknown>;
-type Attributes = Record<string, AttributeValue | undefined>;
-
-/** Attributes of hook views besides the GenAI conventions'. */
-export const HookAttr = {
-  cwd: 'agentotel.cwd',
-  transcriptPath: 'agentotel.transcript_path',
-  permissionMode: 'agentotel.permission_mode',
-  sessionSource: 'agentotel.session.source',
-  sessionEndReason: 'agentotel.session.end_reason',
-  toolOutcome: 'agentotel.tool.outcome',
-  toolInterrupted: 'agentotel.tool.interrupted',
-  toolCallIds: 'agentotel.tool.call.ids',
-  toolCallCount: 'agentotel.tool.call.count',
-  /** The field a known event lacked to name its span (it is kept as a session span event instead). */
-  missingField: 'agentotel.hook.missing_field',
-  /** Top-level field names of a payload the converter did not understand (never their values). */
-  hookFields: 'agentotel.hook.fields',
-} as const;
+import type { SpanRef, SpanView } from '../../core/agent/session-spans.ts';
+import type { Attributes } from '../../core/agent/genai.ts';
+import { Hook, HookAttr, hookFormat, text, unknownEventAttributes, type Payload } from './hook-format.ts';
 
 const AGENT = 'claude-code';
 
-/** Hook payload fields every event carries; not repeated on span events. */
-const COMMON_FIELDS = new Set([
-  'session_id',
-  'transcript_path',
-  'cwd',
-  'hook_event_name',
-  'prompt_id',
-  'permission_mode',
-  'agent_id',
-  'agent_type',
-]);
-
-/** One received payload and what its views are built from. */
-class Hook {
-  readonly event: string;
-
-  constructor(
-    readonly payload: Payload,
-    readonly sessionId: string,
-    readonly at: bigint,
-  ) {
-    this.event = text(payload.hook_event_name) ?? '(no hook_event_name)';
-  }
-
-  field(name: string): string | undefined {
-    return text(this.payload[name]);
-  }
-
+/** A Claude Code payload: its prompt and subagent name the spans its views belong to. */
+class ClaudeHook extends Hook {
   get promptId(): string | undefined {
     return this.field('prompt_id');
   }
@@ -93,20 +47,6 @@ class Hook {
     const key = this.agentId;
     return key === undefined ? undefined : { kind: 'subagent', key };
   }
-
-  /** Scalar fields besides the common ones, for a span event of a known event. */
-  details(names: string[]): Attributes {
-    const out: Attributes = {};
-    for (const name of names) {
-      const v = this.payload[name];
-      if (!COMMON_FIELDS.has(name) && (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')) out[name] = v;
-    }
-    return out;
-  }
-}
-
-function text(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
 const json = (v: unknown): string | undefined => (v === undefined ? undefined : JSON.stringify(v));
@@ -118,7 +58,7 @@ function messages(role: 'user' | 'assistant', content: string | undefined): stri
 
 // ── views ────────────────────────────────────────────────────────────────────
 
-function sessionView(h: Hook, view: Partial<SpanView> = {}): SpanView {
+function sessionView(h: ClaudeHook, view: Partial<SpanView> = {}): SpanView {
   return {
     ref: h.sessionRef,
     name: `invoke_agent ${AGENT}`,
@@ -135,7 +75,7 @@ function sessionView(h: Hook, view: Partial<SpanView> = {}): SpanView {
   };
 }
 
-function promptView(h: Hook, ref: SpanRef, view: Partial<SpanView> = {}): SpanView {
+function promptView(h: ClaudeHook, ref: SpanRef, view: Partial<SpanView> = {}): SpanView {
   return {
     ref,
     parent: h.sessionRef,
@@ -145,7 +85,7 @@ function promptView(h: Hook, ref: SpanRef, view: Partial<SpanView> = {}): SpanVi
   };
 }
 
-function subagentView(h: Hook, ref: SpanRef, view: Partial<SpanView> = {}): SpanView {
+function subagentView(h: ClaudeHook, ref: SpanRef, view: Partial<SpanView> = {}): SpanView {
   const type = h.field('agent_type');
   return {
     ref,
@@ -156,7 +96,7 @@ function subagentView(h: Hook, ref: SpanRef, view: Partial<SpanView> = {}): Span
   };
 }
 
-function toolView(h: Hook, toolUseId: string, view: Partial<SpanView> = {}): SpanView {
+function toolView(h: ClaudeHook, toolUseId: string, view: Partial<SpanView> = {}): SpanView {
   const tool = h.field('tool_name');
   return {
     ref: { kind: 'tool_call', key: toolUseId },
@@ -174,7 +114,7 @@ function toolView(h: Hook, toolUseId: string, view: Partial<SpanView> = {}): Spa
 }
 
 /** A span event on the innermost span the payload names: its subagent, else its prompt, else the session. */
-function eventOnEnclosing(h: Hook, attributes: Attributes): SpanView {
+function eventOnEnclosing(h: ClaudeHook, attributes: Attributes): SpanView {
   const view = { endNs: h.at, events: [{ name: h.event, timeNs: h.at, attributes }] };
   const subagent = h.subagentRef;
   if (subagent) return subagentView(h, subagent, view);
@@ -182,19 +122,13 @@ function eventOnEnclosing(h: Hook, attributes: Attributes): SpanView {
   return prompt ? promptView(h, prompt, view) : sessionView(h, view);
 }
 
-function eventOnSession(h: Hook, attributes: Attributes): SpanView {
+function eventOnSession(h: ClaudeHook, attributes: Attributes): SpanView {
   return sessionView(h, { endNs: h.at, events: [{ name: h.event, timeNs: h.at, attributes }] });
 }
 
 /** An event the converter does not know, or a known one without the key its span needs. */
-function unknownEvent(h: Hook, missing?: string): SpanView[] {
-  return [
-    eventOnSession(h, {
-      [AgentAttr.unknownEvent]: missing === undefined ? h.event : undefined,
-      [HookAttr.missingField]: missing,
-      [HookAttr.hookFields]: Object.keys(h.payload).sort().join(','),
-    }),
-  ];
+function unknownEvent(h: ClaudeHook, missing?: string): SpanView[] {
+  return [eventOnSession(h, unknownEventAttributes(h, missing))];
 }
 
 // ── events ───────────────────────────────────────────────────────────────────
@@ -210,7 +144,7 @@ const SESSION_START_DETAILS = [
 /** Sources of a SessionStart that continue a session begun earlier: the moment is not the session's start. */
 const CONTINUED = new Set(['resume', 'compact']);
 
-function sessionStart(h: Hook): SpanView[] {
+function sessionStart(h: ClaudeHook): SpanView[] {
   const continued = CONTINUED.has(h.field('source') ?? '');
   return [
     sessionView(h, {
@@ -221,17 +155,17 @@ function sessionStart(h: Hook): SpanView[] {
   ];
 }
 
-function sessionEnd(h: Hook): SpanView[] {
+function sessionEnd(h: ClaudeHook): SpanView[] {
   return [sessionView(h, { endNs: h.at, attributes: { [HookAttr.sessionEndReason]: h.field('reason') } })];
 }
 
-function stop(h: Hook): SpanView[] {
+function stop(h: ClaudeHook): SpanView[] {
   const prompt = h.promptRef;
   const output = { 'gen_ai.output.messages': messages('assistant', h.field('last_assistant_message')) };
   return [sessionView(h, { endNs: h.at }), ...(prompt ? [promptView(h, prompt, { endNs: h.at, attributes: output })] : [])];
 }
 
-function stopFailure(h: Hook): SpanView[] {
+function stopFailure(h: ClaudeHook): SpanView[] {
   const type = h.field('error_type');
   const error = [type, h.field('error_message') ?? h.field('error')].filter(Boolean).join(': ') || 'the turn ended with an API error';
   const failed = { endNs: h.at, error, attributes: { 'error.type': type } };
@@ -239,7 +173,7 @@ function stopFailure(h: Hook): SpanView[] {
   return [sessionView(h, failed), ...(prompt ? [promptView(h, prompt, failed)] : [])];
 }
 
-function userPromptSubmit(h: Hook): SpanView[] {
+function userPromptSubmit(h: ClaudeHook): SpanView[] {
   const prompt = h.promptRef;
   const input = { 'gen_ai.input.messages': messages('user', h.field('prompt')) };
   // Without a prompt id (older CLIs) the prompt cannot be named: keep it as an event of the session.
@@ -247,12 +181,12 @@ function userPromptSubmit(h: Hook): SpanView[] {
   return [promptView(h, prompt, { startNs: h.at, attributes: input })];
 }
 
-function preToolUse(h: Hook): SpanView[] {
+function preToolUse(h: ClaudeHook): SpanView[] {
   const id = h.field('tool_use_id');
   return id === undefined ? unknownEvent(h, 'tool_use_id') : [toolView(h, id, { startNs: h.at })];
 }
 
-function postToolUse(h: Hook, failed: boolean): SpanView[] {
+function postToolUse(h: ClaudeHook, failed: boolean): SpanView[] {
   const id = h.field('tool_use_id');
   if (id === undefined) return unknownEvent(h, 'tool_use_id');
   const duration = h.payload.duration_ms;
@@ -266,13 +200,13 @@ function postToolUse(h: Hook, failed: boolean): SpanView[] {
   return [toolView(h, id, { startNs, endNs: h.at, ...result })];
 }
 
-function postToolBatch(h: Hook): SpanView[] {
+function postToolBatch(h: ClaudeHook): SpanView[] {
   const calls = Array.isArray(h.payload.tool_calls) ? (h.payload.tool_calls as unknown[]) : [];
   const ids = calls.map((c) => (c !== null && typeof c === 'object' ? text((c as Payload).tool_use_id) : undefined)).filter(Boolean);
   return [eventOnEnclosing(h, { [HookAttr.toolCallIds]: ids.join(','), [HookAttr.toolCallCount]: calls.length })];
 }
 
-function messageDisplay(h: Hook): SpanView[] {
+function messageDisplay(h: ClaudeHook): SpanView[] {
   return [
     eventOnEnclosing(h, {
       'gen_ai.output.messages': messages('assistant', h.field('delta')),
@@ -281,12 +215,12 @@ function messageDisplay(h: Hook): SpanView[] {
   ];
 }
 
-function subagentStart(h: Hook): SpanView[] {
+function subagentStart(h: ClaudeHook): SpanView[] {
   const ref = h.subagentRef;
   return ref ? [subagentView(h, ref, { startNs: h.at })] : unknownEvent(h, 'agent_id');
 }
 
-function subagentStop(h: Hook): SpanView[] {
+function subagentStop(h: ClaudeHook): SpanView[] {
   const ref = h.subagentRef;
   if (!ref) return unknownEvent(h, 'agent_id');
   const attributes = {
@@ -296,7 +230,7 @@ function subagentStop(h: Hook): SpanView[] {
   return [subagentView(h, ref, { endNs: h.at, attributes })];
 }
 
-const converters: Record<string, (h: Hook) => SpanView[]> = {
+const converters: Record<string, (h: ClaudeHook) => SpanView[]> = {
   SessionStart: sessionStart,
   SessionEnd: sessionEnd,
   Stop: stop,
@@ -314,13 +248,8 @@ const converters: Record<string, (h: Hook) => SpanView[]> = {
   Notification: (h) => [eventOnSession(h, h.details(['notification_type', 'title', 'message']))],
 };
 
-export const claudeCodeHooks: HookFormat = {
-  agent: AGENT,
-  toCapture(payload: Payload, receivedNs: bigint): SessionCapture {
-    const sessionId = text(payload.session_id);
-    if (sessionId === undefined) throw new HookPayloadError('the hook payload has no session_id (a non-empty string)');
-    const hook = new Hook(payload, sessionId, receivedNs);
-    const convert = Object.hasOwn(converters, hook.event) ? converters[hook.event]! : unknownEvent;
-    return { agent: AGENT, sessionId, path: 'hooks', views: convert(hook) };
-  },
-};
+export const claudeCodeHooks = hookFormat(AGENT, {
+  hook: (payload, sessionId, at) => new ClaudeHook(payload, sessionId, at),
+  converters,
+  unknown: unknownEvent,
+});

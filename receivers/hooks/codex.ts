@@ -29,57 +29,17 @@ import {
   sessionView,
   toolCallView,
   userMessages,
-  type Attributes,
 } from '../../core/agent/genai.ts';
-import { AgentAttr, type SessionCapture, type SpanView } from '../../core/agent/session-spans.ts';
-import { HookAttr } from './claude-code.ts';
-import { type HookFormat, HookPayloadError } from './hook-format.ts';
-
-type Payload = Record<string, unknown>;
-
-const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-
-interface Hook {
-  payload: Payload;
-  event: string;
-  sessionId: string;
-  at: bigint;
-}
-
-function sessionEvent(h: Hook, attributes: Attributes): SpanView {
-  return sessionView(CODEX, h.sessionId, { endNs: h.at, events: [{ name: h.event, timeNs: h.at, attributes }] });
-}
+import type { SpanView } from '../../core/agent/session-spans.ts';
+import { Hook, HookAttr, hookFormat, sessionEnd, sessionEvent, sessionStart, text, unknownEventAttributes } from './hook-format.ts';
 
 /** An event this converter does not know, or a known one without the key its span needs. */
-function unknownEvent(h: Hook, missing?: string): SpanView[] {
-  return [
-    sessionEvent(h, {
-      [AgentAttr.unknownEvent]: missing === undefined ? h.event : undefined,
-      [HookAttr.missingField]: missing,
-      [HookAttr.hookFields]: Object.keys(h.payload).sort().join(','),
-    }),
-  ];
-}
-
-function sessionStart(h: Hook): SpanView[] {
-  const attributes = {
-    [GenAiAttr.requestModel]: text(h.payload.model),
-    [HookAttr.cwd]: text(h.payload.cwd),
-    [HookAttr.transcriptPath]: text(h.payload.transcript_path),
-    [HookAttr.permissionMode]: text(h.payload.permission_mode),
-    [HookAttr.sessionSource]: text(h.payload.source),
-  };
-  return [sessionView(CODEX, h.sessionId, { startNs: h.at, attributes })];
-}
-
-function sessionEnd(h: Hook): SpanView[] {
-  return [sessionView(CODEX, h.sessionId, { endNs: h.at, attributes: { [HookAttr.sessionEndReason]: text(h.payload.reason) } })];
-}
+const unknownEvent = (h: Hook, missing?: string): SpanView[] => [sessionEvent(CODEX, h, unknownEventAttributes(h, missing))];
 
 function userPromptSubmit(h: Hook): SpanView[] {
   const turn = text(h.payload.turn_id);
   const attributes = { [GenAiAttr.inputMessages]: userMessages(text(h.payload.prompt)) };
-  if (turn === undefined) return [sessionEvent(h, { ...attributes, [HookAttr.missingField]: 'turn_id' })];
+  if (turn === undefined) return [sessionEvent(CODEX, h, { ...attributes, [HookAttr.missingField]: 'turn_id' })];
   return [promptView(h.sessionId, turn, { startNs: h.at, attributes })];
 }
 
@@ -112,21 +72,17 @@ function toolUse(h: Hook, phase: 'pre' | 'post'): SpanView[] {
 }
 
 const converters: Record<string, (h: Hook) => SpanView[]> = {
-  SessionStart: sessionStart,
-  SessionEnd: sessionEnd,
+  SessionStart: (h) =>
+    sessionStart(CODEX, h, { [GenAiAttr.requestModel]: h.field('model'), [HookAttr.permissionMode]: h.field('permission_mode') }),
+  SessionEnd: (h) => sessionEnd(CODEX, h),
   UserPromptSubmit: userPromptSubmit,
   Stop: stop,
   PreToolUse: (h) => toolUse(h, 'pre'),
   PostToolUse: (h) => toolUse(h, 'post'),
 };
 
-export const codexHooks: HookFormat = {
-  agent: CODEX,
-  toCapture(payload: Payload, receivedNs: bigint): SessionCapture {
-    const sessionId = text(payload.session_id);
-    if (sessionId === undefined) throw new HookPayloadError('the hook payload has no session_id (a non-empty string)');
-    const hook: Hook = { payload, sessionId, at: receivedNs, event: text(payload.hook_event_name) ?? '(no hook_event_name)' };
-    const convert = Object.hasOwn(converters, hook.event) ? converters[hook.event]! : unknownEvent;
-    return { agent: CODEX, sessionId, path: 'hooks', views: convert(hook) };
-  },
-};
+export const codexHooks = hookFormat(CODEX, {
+  hook: (payload, sessionId, at) => new Hook(payload, sessionId, at),
+  converters,
+  unknown: unknownEvent,
+});

@@ -19,54 +19,12 @@
  *   anything else                         a session span event marked agentotel.unknown_event
  */
 import { geminiExitCode, geminiModelCallView, GEMINI } from '../../core/agent/gemini.ts';
-import { assistantMessages, asText, GenAiAttr, sessionView, toolOutcome, userMessages, type Attributes } from '../../core/agent/genai.ts';
-import { AgentAttr, toNs, type SessionCapture, type SpanView } from '../../core/agent/session-spans.ts';
-import { HookAttr } from './claude-code.ts';
-import { type HookFormat, HookPayloadError } from './hook-format.ts';
+import { assistantMessages, asText, GenAiAttr, toolOutcome, userMessages } from '../../core/agent/genai.ts';
+import { toNs, type SpanView } from '../../core/agent/session-spans.ts';
+import { Hook, hookFormat, sessionEnd, sessionEvent, sessionStart, text, unknownEventAttributes, type Payload } from './hook-format.ts';
 
-type Payload = Record<string, unknown>;
-
-const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const count = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined);
 const object = (v: unknown): Payload | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Payload) : undefined);
-
-interface Hook {
-  payload: Payload;
-  event: string;
-  sessionId: string;
-  at: bigint;
-}
-
-function sessionEvent(h: Hook, attributes: Attributes): SpanView {
-  return sessionView(GEMINI, h.sessionId, { endNs: h.at, events: [{ name: h.event, timeNs: h.at, attributes }] });
-}
-
-function unknownEvent(h: Hook): SpanView[] {
-  return [sessionEvent(h, { [AgentAttr.unknownEvent]: h.event, [HookAttr.hookFields]: Object.keys(h.payload).sort().join(',') })];
-}
-
-/** Scalar fields of the payload besides the ones every hook carries. */
-function details(h: Hook, names: string[]): Attributes {
-  const out: Attributes = {};
-  for (const name of names) {
-    const v = h.payload[name];
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[name] = v;
-  }
-  return out;
-}
-
-function sessionStart(h: Hook): SpanView[] {
-  const attributes = {
-    [HookAttr.cwd]: text(h.payload.cwd),
-    [HookAttr.transcriptPath]: text(h.payload.transcript_path),
-    [HookAttr.sessionSource]: text(h.payload.source),
-  };
-  return [sessionView(GEMINI, h.sessionId, { startNs: h.at, attributes })];
-}
-
-function sessionEnd(h: Hook): SpanView[] {
-  return [sessionView(GEMINI, h.sessionId, { endNs: h.at, attributes: { [HookAttr.sessionEndReason]: text(h.payload.reason) } })];
-}
 
 /** The final chunk of a streamed response (it has a finish reason and the usage) as a model call. */
 function afterModel(h: Hook): SpanView[] {
@@ -91,7 +49,7 @@ function afterModel(h: Hook): SpanView[] {
 function agentEvent(h: Hook): SpanView[] {
   const response = text(h.payload.prompt_response);
   return [
-    sessionEvent(h, {
+    sessionEvent(GEMINI, h, {
       [GenAiAttr.inputMessages]: userMessages(text(h.payload.prompt)),
       [GenAiAttr.outputMessages]: response && assistantMessages([{ type: 'text', content: response }]),
     }),
@@ -104,7 +62,7 @@ function toolEvent(h: Hook): SpanView[] {
   const error = text(response?.error) ?? text(object(response?.error)?.message);
   const outcome = h.event === 'AfterTool' ? toolOutcome(geminiExitCode(result), error !== undefined) : { attributes: {} };
   return [
-    sessionEvent(h, {
+    sessionEvent(GEMINI, h, {
       [GenAiAttr.toolName]: text(h.payload.tool_name),
       [GenAiAttr.toolCallArguments]: asText(h.payload.tool_input),
       [GenAiAttr.toolCallResult]: result,
@@ -116,27 +74,21 @@ function toolEvent(h: Hook): SpanView[] {
 const none = (): SpanView[] => [];
 
 const converters: Record<string, (h: Hook) => SpanView[]> = {
-  SessionStart: sessionStart,
-  SessionEnd: sessionEnd,
+  SessionStart: (h) => sessionStart(GEMINI, h),
+  SessionEnd: (h) => sessionEnd(GEMINI, h),
   AfterModel: afterModel,
   BeforeAgent: agentEvent,
   AfterAgent: agentEvent,
   BeforeTool: toolEvent,
   AfterTool: toolEvent,
-  PreCompress: (h) => [sessionEvent(h, details(h, ['trigger']))],
-  Notification: (h) => [sessionEvent(h, details(h, ['notification_type', 'message']))],
+  PreCompress: (h) => [sessionEvent(GEMINI, h, h.details(['trigger']))],
+  Notification: (h) => [sessionEvent(GEMINI, h, h.details(['notification_type', 'message']))],
   BeforeModel: none,
   BeforeToolSelection: none,
 };
 
-export const geminiHooks: HookFormat = {
-  agent: GEMINI,
-  toCapture(payload: Payload, receivedNs: bigint): SessionCapture {
-    const sessionId = text(payload.session_id);
-    if (sessionId === undefined) throw new HookPayloadError('the hook payload has no session_id (a non-empty string)');
-    const at = toNs(text(payload.timestamp)) ?? receivedNs;
-    const hook: Hook = { payload, sessionId, at, event: text(payload.hook_event_name) ?? '(no hook_event_name)' };
-    const convert = Object.hasOwn(converters, hook.event) ? converters[hook.event]! : unknownEvent;
-    return { agent: GEMINI, sessionId, path: 'hooks', views: convert(hook) };
-  },
-};
+export const geminiHooks = hookFormat(GEMINI, {
+  hook: (payload, sessionId, receivedNs) => new Hook(payload, sessionId, toNs(text(payload.timestamp)) ?? receivedNs),
+  converters,
+  unknown: (h) => [sessionEvent(GEMINI, h, unknownEventAttributes(h))],
+});
