@@ -20,6 +20,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { BoundedMap } from '../../core/agent/bounded-map.ts';
 import { toNs, type SessionCapture, type SpanRef, type SpanView, type ViewEvent } from '../../core/agent/session-spans.ts';
 import type { AttributeValue } from '../../core/otlp/attributes.ts';
 import { clip, isRecord, list, num, parseRecord, rec, str, type JsonRecord } from './json-fields.ts';
@@ -61,17 +62,6 @@ const IGNORED_TYPES = new Set([
 const TURN_END_SUBTYPES = new Set(['stop_hook_summary', 'turn_duration']);
 const SUBAGENT_TOOLS = new Set(['Agent', 'Task']);
 const MAX_EVENTS = 100;
-
-/** A Map that forgets its oldest entries beyond `max`: state for spans whose lines are long past. */
-class RecentMap<K, V> extends Map<K, V> {
-  constructor(private readonly max: number) {
-    super();
-  }
-  override set(key: K, value: V): this {
-    if (!this.has(key) && this.size >= this.max) this.delete(this.keys().next().value as K);
-    return super.set(key, value);
-  }
-}
 
 interface Usage {
   input?: number;
@@ -161,10 +151,10 @@ class ClaudeCodeParser implements TranscriptParser {
   private readonly session: Session = {};
   private prompt: Prompt | undefined;
   // Bounded: a long session must not keep every response's text in memory.
-  private readonly subagents = new RecentMap<string, Subagent>(64);
-  private readonly requestStarts = new RecentMap<string, bigint>(64);
-  private readonly calls = new RecentMap<string, ModelCall>(64);
-  private readonly tools = new RecentMap<string, ToolCall>(256);
+  private readonly subagents = new BoundedMap<string, Subagent>(64);
+  private readonly requestStarts = new BoundedMap<string, bigint>(64);
+  private readonly calls = new BoundedMap<string, ModelCall>(64);
+  private readonly tools = new BoundedMap<string, ToolCall>(256);
 
   constructor(
     /** The session and agent ids the path names, for records that do not carry them. */

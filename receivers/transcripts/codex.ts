@@ -20,6 +20,7 @@
  * sends them with the model call. The session id is in the file name and in session_meta.
  */
 import path from 'node:path';
+import { BoundedMap } from '../../core/agent/bounded-map.ts';
 import { CODEX, codexExitCode, codexModelCallView, type CodexUsage } from '../../core/agent/codex.ts';
 import {
   assistantMessages,
@@ -41,14 +42,6 @@ import type { TranscriptParser } from './parser.ts';
 const SESSION_FILE = /^rollout-.+-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/i;
 /** Turns whose held output, model and tool names are remembered at most. */
 const RECENT = 256;
-
-/** A Map that forgets its oldest entries beyond RECENT. */
-class RecentMap<K, V> extends Map<K, V> {
-  override set(key: K, value: V): this {
-    if (!this.has(key) && this.size >= RECENT) this.delete(this.keys().next().value as K);
-    return super.set(key, value);
-  }
-}
 
 const turnOf = (payload: JsonRecord): string | undefined =>
   str(payload, 'turn_id') ?? str(rec(payload, 'internal_chat_message_metadata_passthrough'), 'turn_id');
@@ -88,10 +81,10 @@ class CodexParser implements TranscriptParser {
   readonly skipped = new Map<string, number>();
   private sessionId: string | undefined;
   private version: string | undefined;
-  private readonly modelOfTurn = new RecentMap<string, string>();
+  private readonly modelOfTurn = new BoundedMap<string, string>(RECENT);
   /** Output items of the response in flight, per turn, until its token_usage_record. */
-  private readonly heldOutput = new RecentMap<string, OutputPart[]>();
-  private readonly toolNames = new RecentMap<string, string>();
+  private readonly heldOutput = new BoundedMap<string, OutputPart[]>(RECENT);
+  private readonly toolNames = new BoundedMap<string, string>(RECENT);
 
   constructor(sessionIdFromFile: string | undefined) {
     this.sessionId = sessionIdFromFile;
@@ -246,8 +239,7 @@ class CodexParser implements TranscriptParser {
     const usage = usageOf(rec(p, 'usage'));
     if (!usage) return 'token_usage_record without usage';
     const turn = str(p, 'turn_id');
-    const output = turn ? this.heldOutput.get(turn) : undefined;
-    if (turn) this.heldOutput.delete(turn);
+    const output = turn ? this.heldOutput.take(turn) : undefined;
     const attributes = {
       [GenAiAttr.responseId]: str(p, 'response_id'),
       [GenAiAttr.outputMessages]: output && assistantMessages(output),

@@ -20,7 +20,7 @@ import { promptView } from '../../../core/agent/genai.ts';
 import type { SessionCapture } from '../../../core/agent/session-spans.ts';
 import type { LogRecord, Resource, ResourceLogs, ResourceSpans, Span } from '../../../core/otlp/model.ts';
 import type { AgentTelemetry } from './agent-telemetry.ts';
-import { BoundedMap } from './bounded-map.ts';
+import { BoundedMap } from '../../../core/agent/bounded-map.ts';
 import { CaptureSet } from './capture-set.ts';
 import { AGENT, defaultName, SERVICE_NAMES } from './claude-code-attributes.ts';
 import { addEventViews, isWork, readEvent, spanTargetOf, type ClaudeEvent } from './claude-code-events.ts';

@@ -29,7 +29,7 @@ import { GenAiAttr, promptRef, promptView, sessionView, toolCallView, toolOutcom
 import type { SessionCapture, SpanRef, SpanView } from '../../../core/agent/session-spans.ts';
 import { StatusCode, type LogRecord, type Resource, type ResourceLogs, type ResourceSpans, type Span } from '../../../core/otlp/model.ts';
 import type { AgentTelemetry } from './agent-telemetry.ts';
-import { BoundedMap } from './bounded-map.ts';
+import { BoundedMap } from '../../../core/agent/bounded-map.ts';
 import { CaptureSet, type Attributes } from './capture-set.ts';
 import { AttributeReader, msToNs, nanos, recordTimeNs } from './otlp-values.ts';
 
