@@ -2,13 +2,22 @@
  * Claude Code's telemetry attributes mapped onto the canonical session spans, shared by its
  * log events and its beta spans (they name usage, tools and prompts the same way).
  */
-import { AgentSpanAttr, assistantMessages, GenAiAttr, usageAttributes, userMessages } from '../../../core/agent/genai.ts';
-import type { SpanRef } from '../../../core/agent/session-spans.ts';
-import type { Attributes } from './capture-set.ts';
+import {
+  AgentSpanAttr,
+  assistantMessages,
+  GenAiAttr,
+  modelCallView,
+  sessionView,
+  usageAttributes,
+  userMessages,
+  type ViewFields,
+} from '../../../core/agent/genai.ts';
+import type { SpanRef, SpanView } from '../../../core/agent/session-spans.ts';
+import type { Attributes, SessionViews } from './capture-set.ts';
 import type { AttributeReader } from './otlp-values.ts';
 
 export const AGENT = 'claude-code';
-export const PROVIDER = 'anthropic';
+const PROVIDER = 'anthropic';
 
 /** `service.name` of the CLI and of the desktop app. */
 export const SERVICE_NAMES = new Set(['claude-code', 'claude-code-desktop']);
@@ -51,7 +60,7 @@ const STRUCTURAL = new Set([
   GenAiAttr.providerName,
 ]);
 
-export function identityOf(attrs: AttributeReader): Attributes {
+function identityOf(attrs: AttributeReader): Attributes {
   return attrs.pick((key) => IDENTITY.has(key));
 }
 
@@ -76,9 +85,20 @@ export function defaultName(ref: SpanRef): string {
   return names[ref.kind];
 }
 
-/** What the session view adds to the shared builder's attributes. */
-export function sessionAttributes(resource: AttributeReader): Attributes {
-  return { 'gen_ai.agent.version': resource.string('service.version'), [GenAiAttr.providerName]: PROVIDER };
+/**
+ * What every record or span of a session tells, event and span alike: who and where (onto the
+ * resource), and the session's span lasting until `endNs` (from `startNs` when it claims the start).
+ */
+export function addSessionView(
+  views: SessionViews,
+  sessionId: string,
+  attrs: AttributeReader,
+  resource: AttributeReader,
+  times: { startNs: bigint | undefined; endNs: bigint | undefined },
+): void {
+  views.addResource(identityOf(attrs));
+  const attributes = { 'gen_ai.agent.version': resource.string('service.version'), [GenAiAttr.providerName]: PROVIDER };
+  views.add(sessionView(AGENT, sessionId, { ...times, attributes }));
 }
 
 /** Claude Code's text placeholder when OTEL_LOG_USER_PROMPTS / OTEL_LOG_ASSISTANT_RESPONSES are off. */
@@ -89,7 +109,7 @@ export const outputMessages = (text: string | undefined) =>
   text === undefined || text === REDACTED ? undefined : assistantMessages([{ type: 'text', content: text }]);
 
 /** Attributes of api_request events and llm_request spans that are mapped onto the conventions. */
-export const MODEL_CALL_KEYS: ReadonlySet<string> = new Set([
+const MODEL_CALL_KEYS: ReadonlySet<string> = new Set([
   'model',
   GenAiAttr.requestModel,
   GenAiAttr.responseId,
@@ -104,13 +124,16 @@ export const MODEL_CALL_KEYS: ReadonlySet<string> = new Set([
   'ttft_ms',
 ]);
 
-export const modelName = (attrs: AttributeReader) => attrs.string('model') ?? attrs.string(GenAiAttr.requestModel);
+/** A model call view of Claude Code's, its model as the event or span names it. */
+export const modelCall = (requestId: string, parent: SpanRef | undefined, attrs: AttributeReader, view: ViewFields): SpanView =>
+  modelCallView(requestId, parent, PROVIDER, attrs.string('model') ?? attrs.string(GenAiAttr.requestModel), view);
 
 /**
- * Usage per the GenAI conventions (Anthropic's input_tokens exclude the cache, the
- * convention's include cache reads and writes), time to first token, the agent's own cost.
+ * What an api_request event or llm_request span tells of its model call: usage per the GenAI
+ * conventions (Anthropic's input_tokens exclude the cache, the convention's include cache reads
+ * and writes), time to first token, the agent's own cost, and its other attributes kept.
  */
-export function modelCallAttributes(attrs: AttributeReader, requestId: string): Attributes {
+export function modelCallAttributes(attrs: AttributeReader, resource: AttributeReader, requestId: string): Attributes {
   const input = attrs.number('input_tokens');
   const output = attrs.number('output_tokens');
   const cacheRead = attrs.number('cache_read_tokens');
@@ -126,6 +149,7 @@ export function modelCallAttributes(attrs: AttributeReader, requestId: string): 
     [CACHE_WRITE_1H]: attrs.number('cache_creation_1h_tokens'),
     [TIME_TO_FIRST_CHUNK]: ttftMs === undefined ? undefined : ttftMs / 1000,
     [AgentSpanAttr.agentCostUsd]: attrs.number('cost_usd'),
+    ...extrasOf(attrs, resource, MODEL_CALL_KEYS),
   };
 }
 

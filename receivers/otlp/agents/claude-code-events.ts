@@ -17,31 +17,18 @@
  * mcp_server_connection, api_request_body, …) stays a log record; like every event of a
  * session at work it still extends the session's span.
  */
-import {
-  AgentSpanAttr,
-  GenAiAttr,
-  modelCallView,
-  promptView,
-  sessionRef,
-  sessionView,
-  toolCallView,
-  toolOutcome,
-} from '../../../core/agent/genai.ts';
+import { AgentSpanAttr, GenAiAttr, promptView, sessionRef, toolCallView, toolOutcome } from '../../../core/agent/genai.ts';
 import type { SpanRef } from '../../../core/agent/session-spans.ts';
 import type { LogRecord } from '../../../core/otlp/model.ts';
 import type { Attributes, SessionViews } from './capture-set.ts';
 import type { SpanTarget } from './claude-code-spans.ts';
 import {
-  AGENT,
+  addSessionView,
   extrasOf,
-  identityOf,
   inputMessages,
-  MODEL_CALL_KEYS,
+  modelCall,
   modelCallAttributes,
-  modelName,
   outputMessages,
-  PROVIDER,
-  sessionAttributes,
   TOOL_KEYS,
   toolName,
   toolUseId,
@@ -113,10 +100,7 @@ const API_ERROR_KEYS: ReadonlySet<string> = new Set(['request_id', 'model', 'dur
 export function addEventViews(event: ClaudeEvent, views: SessionViews, sessionStart: boolean): boolean {
   const { attrs, sessionId, promptId, timeNs: t } = event;
   const session = sessionRef(sessionId);
-  views.addResource(identityOf(attrs));
-  views.add(
-    sessionView(AGENT, sessionId, { startNs: sessionStart ? t : undefined, endNs: t, attributes: sessionAttributes(event.resource) }),
-  );
+  addSessionView(views, sessionId, attrs, event.resource, { startNs: sessionStart ? t : undefined, endNs: t });
   if (promptId) views.add(promptView(sessionId, promptId, { startNs: event.name === 'user_prompt' ? t : undefined, endNs: t }));
   const parent: SpanRef = promptId ? { kind: 'prompt', key: promptId } : session;
   const extras = (mapped?: ReadonlySet<string>) => extrasOf(attrs, event.resource, mapped);
@@ -145,10 +129,10 @@ export function addEventViews(event: ClaudeEvent, views: SessionViews, sessionSt
     case 'api_request':
       if (!requestId) return false;
       views.add(
-        modelCallView(requestId, parent, PROVIDER, modelName(attrs), {
+        modelCall(requestId, parent, attrs, {
           startNs,
           endNs: t,
-          attributes: { ...modelCallAttributes(attrs, requestId), ...extras(MODEL_CALL_KEYS) },
+          attributes: modelCallAttributes(attrs, event.resource, requestId),
         }),
       );
       return true;
@@ -157,7 +141,7 @@ export function addEventViews(event: ClaudeEvent, views: SessionViews, sessionSt
       if (!requestId) return asEvent(parent);
       const status = attrs.string('status_code');
       views.add(
-        modelCallView(requestId, parent, PROVIDER, modelName(attrs), {
+        modelCall(requestId, parent, attrs, {
           startNs,
           endNs: t,
           error: attrs.string('error') ?? (status ? `API error ${status}` : event.name),
@@ -174,7 +158,7 @@ export function addEventViews(event: ClaudeEvent, views: SessionViews, sessionSt
     case 'assistant_response':
       if (!requestId) return false;
       views.add(
-        modelCallView(requestId, parent, PROVIDER, modelName(attrs), {
+        modelCall(requestId, parent, attrs, {
           endNs: t,
           attributes: { [GenAiAttr.outputMessages]: outputMessages(attrs.string('response')), ...extras(RESPONSE_KEYS) },
         }),

@@ -17,29 +17,16 @@
  * an event of the session and waits (bounded) for them: once they arrive it becomes the prompt
  * view too. Spans of other names, or without a session id, pass through unchanged.
  */
-import {
-  GenAiAttr,
-  modelCallView,
-  type ViewFields,
-  promptView,
-  sessionRef,
-  sessionView,
-  toolCallView,
-  toolOutcome,
-} from '../../../core/agent/genai.ts';
+import { GenAiAttr, type ViewFields, promptView, sessionRef, toolCallView, toolOutcome } from '../../../core/agent/genai.ts';
 import type { SpanRef } from '../../../core/agent/session-spans.ts';
 import { StatusCode, type Span } from '../../../core/otlp/model.ts';
 import type { Attributes, CaptureSet } from './capture-set.ts';
 import {
-  AGENT,
+  addSessionView,
   extrasOf,
-  identityOf,
   inputMessages,
-  MODEL_CALL_KEYS,
+  modelCall,
   modelCallAttributes,
-  modelName,
-  PROVIDER,
-  sessionAttributes,
   TOOL_KEYS,
   toolName,
   toolUseId,
@@ -129,9 +116,7 @@ export function mapSpans(spans: Span[], resource: AttributeReader, captures: Cap
     if (!sessionStarts.has(sessionId)) sessionStarts.set(sessionId, links.atWork(sessionId));
     const views = captures.session(sessionId, resourceAttrs);
     const session = sessionRef(sessionId);
-    views.addResource(identityOf(attrs));
-    const sessionStart = sessionStarts.get(sessionId) ? startNs : undefined;
-    views.add(sessionView(AGENT, sessionId, { startNs: sessionStart, endNs, attributes: sessionAttributes(resource) }));
+    addSessionView(views, sessionId, attrs, resource, { startNs: sessionStarts.get(sessionId) ? startNs : undefined, endNs });
     const times = { startNs, endNs };
     const failed = span.status?.code === StatusCode.ERROR || attrs.boolean('success') === false;
     const error = failed ? span.status?.message || attrs.string('error') || 'error' : undefined;
@@ -158,10 +143,10 @@ export function mapSpans(spans: Span[], resource: AttributeReader, captures: Cap
       }
     } else if (span.name === 'claude_code.llm_request' && ref) {
       views.add(
-        modelCallView(ref.key, parentOf(span), PROVIDER, modelName(attrs), {
+        modelCall(ref.key, parentOf(span), attrs, {
           ...times,
           error,
-          attributes: { ...modelCallAttributes(attrs, ref.key), ...extras(MODEL_CALL_KEYS) },
+          attributes: modelCallAttributes(attrs, resource, ref.key),
           events: ownEvents,
         }),
       );
