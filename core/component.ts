@@ -58,10 +58,18 @@ export interface ReceiverFactory<C = unknown> extends Factory<C> {
 
 export interface ProcessorContext extends ComponentContext {
   /**
-   * Replays what this processor published recently (its output topic, newest last), so a
-   * stateful processor can rebuild its state after a restart. Empty in embedded mode.
+   * Replays what this processor published recently (its output topic, oldest first in each
+   * partition), so a stateful processor can rebuild its state after a restart: the last
+   * `bus.state_replay_window` (or `sinceMs`), of every partition or of `partitions` (the output
+   * partition of a trace is its input partition). Empty in embedded mode.
    */
-  recentOutput(): AsyncIterable<TracesData>;
+  recentOutput(options?: { partitions?: number[]; sinceMs?: number }): AsyncIterable<PublishedMessage>;
+}
+
+/** A message a processor published, and the partition of its output topic it is on. */
+export interface PublishedMessage {
+  partition: number;
+  value: TracesData;
 }
 
 /** Where a bus message came from in its input topic. */
@@ -111,6 +119,18 @@ export interface Processor {
    * out is held again.
    */
   abort?(): void;
+  /**
+   * The bus is taking these input partitions away (a consumer-group rebalance): their messages
+   * after the last commit go to whichever worker gets them. A processor that holds spans drops
+   * those of these partitions (the new owner writes them); flush is not called until `assign`.
+   */
+  revoke?(partitions: number[]): void;
+  /**
+   * The input partitions this processor gets (at start and after each rebalance), before their
+   * first message: a stateful processor rebuilds what it keeps of them (`recentOutput`), since
+   * another worker may have written spans of them meanwhile.
+   */
+  assign?(partitions: number[]): Promise<void>;
   shutdown?(): Promise<void>;
 }
 

@@ -27,6 +27,7 @@ async function runFrom(chain: Chain, from: number, data: TracesData, source?: Me
 export function chainProcessors(chain: Chain): Processor {
   if (chain.length === 1) return chain[0]!.processor;
   const holding = chain.some(({ processor }) => processor.flush);
+  const partitioned = chain.some(({ processor }) => processor.assign || processor.revoke);
   return {
     async start() {
       for (const { processor } of chain) await processor.start?.();
@@ -46,6 +47,14 @@ export function chainProcessors(chain: Chain): Processor {
       },
       heldFrom(partition: number): string | undefined {
         return chain.reduce<string | undefined>((first, { processor }) => earlierOffset(first, processor.heldFrom?.(partition)), undefined);
+      },
+    }),
+    ...(partitioned && {
+      revoke(partitions: number[]) {
+        for (const { processor } of chain) processor.revoke?.(partitions);
+      },
+      async assign(partitions: number[]) {
+        for (const { processor } of chain) await processor.assign?.(partitions);
       },
     }),
     commit() {

@@ -62,7 +62,8 @@ async function startStage(
   options: StageOptions = {},
 ): Promise<RunningStage> {
   const c = stage.pipeline.processors[0]!;
-  const recentOutput = () => bus.replay?.(stage.output, 3_600_000) ?? (async function* () {})();
+  const recentOutput = (o?: { partitions?: number[]; sinceMs?: number }) =>
+    bus.replay?.(stage.output, o?.sinceMs ?? 3_600_000, o?.partitions) ?? (async function* () {})();
   const processor = c.factory.create(c.config, { id: c.id, dataDir: '', configDir: '', metrics, recentOutput });
   return runProcessorStage(bus, stage, processor, deadLetters, metrics, options);
 }

@@ -7,6 +7,11 @@
  * `flush`, after each batch and on a timer in between, taking turns with the batches. The bus
  * commits no input offset whose spans are still held (`heldFrom`), so a crash delivers them
  * again; stopping flushes everything held first.
+ *
+ * When a rebalance takes partitions away, nothing held is written any more (the worker that
+ * gets them is delivered their messages again from the last commit and decides alone) until
+ * the processor dropped what it holds of them (`revoke`) and prepared for its new partitions
+ * (`assign`: a stateful processor rebuilds what another worker may have written meanwhile).
  */
 import type { Bus, IncomingMessage, OutgoingMessage, Subscription } from '../core/bus/bus.ts';
 import { DEAD_LETTER_HEADERS } from '../core/bus/topics.ts';
@@ -97,6 +102,8 @@ export async function runProcessorStage(
   const spansOf = (results: Result[]) => results.reduce((n, r) => n + countSpans(r.message.value), 0);
 
   let closing = false;
+  /** Between a revocation and the next assignment: the partitions of what is held may be another worker's now. */
+  let suspended = false;
   let turn: Promise<unknown> = Promise.resolve();
   /** Batches and timer flushes take turns: the processor's calls never interleave. */
   const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
@@ -107,7 +114,7 @@ export async function runProcessorStage(
 
   /** Held spans whose time came, one message per trace (key = trace id, as the receivers key them). */
   const flushed = async (now: number): Promise<Result[]> => {
-    if (!processor.flush) return [];
+    if (!processor.flush || suspended) return [];
     return [...splitByTrace(await processor.flush(now))].map(([traceId, value]) => ({
       message: { key: traceId, value },
       deadLetter: (err) => heldDeadLetter(stage, name, traceId, err, stage.output.codec.encode(value)),
@@ -166,10 +173,28 @@ export async function runProcessorStage(
 
   const flushHeld = (now: number) => inTurn(() => publishAndCommit(async () => ({ results: await flushed(now), dead: [] })));
 
+  const revoke = (partitions: number[]) => {
+    suspended = true;
+    inTurn(async () => processor.revoke?.(partitions)).catch((err) =>
+      log('error', `processor ${name} could not drop the state of revoked partitions`, { error: (err as Error).message, partitions }),
+    );
+  };
+  const assign = (partitions: number[]) =>
+    inTurn(async () => {
+      await processor.assign?.(partitions);
+      suspended = false;
+    });
+
+  if (processor.assign) await checkPartitionsAlike(bus, stage);
   await processor.start?.();
   const subscription: Subscription = await bus.subscribe(
     stage.input,
-    { group: stage.group, ...(processor.heldFrom && { heldFrom: (partition: number) => processor.heldFrom!(partition) }) },
+    {
+      group: stage.group,
+      ...(processor.heldFrom && { heldFrom: (partition: number) => processor.heldFrom!(partition) }),
+      onRevoked: revoke,
+      onAssigned: assign,
+    },
     (batch) => inTurn(() => inSpan(`process ${name}`, { 'messaging.batch.message_count': batch.length }, () => handleBatch(batch))),
   );
   metrics.gauge('agentotel_worker_lag_messages', 'Messages waiting in the input topic').track(labels, () => subscription.lag());
@@ -202,4 +227,19 @@ export async function runProcessorStage(
       await processor.shutdown?.();
     },
   };
+}
+
+/**
+ * A processor that rebuilds its state by partition (`assign`) reads the output partition of the
+ * same number as the input partition it gets: the topics must be partitioned alike (agentotel
+ * creates them so; topics created by hand may not be).
+ */
+async function checkPartitionsAlike(bus: Bus, stage: ProcessorStage): Promise<void> {
+  if (!bus.partitionCount) return;
+  const [input, output] = await Promise.all([bus.partitionCount(stage.input.name), bus.partitionCount(stage.output.name)]);
+  if (input !== output) {
+    throw new Error(
+      `${stage.input.name} has ${input} partitions and ${stage.output.name} ${output}: a stage's input and output topics need the same number (a trace's output partition is its input partition)`,
+    );
+  }
 }

@@ -7,10 +7,9 @@ import path from 'node:path';
 import type { Bus } from '../core/bus/bus.ts';
 import { InProcessBus } from '../core/bus/inprocess.ts';
 import { KafkaBus } from '../core/bus/kafka.ts';
-import type { Exporter, ProcessorContext } from '../core/component.ts';
+import type { Exporter, ProcessorContext, PublishedMessage } from '../core/component.ts';
 import { readConfigFile } from '../core/config/load.ts';
 import { MetricsRegistry } from '../core/metrics.ts';
-import type { TracesData } from '../core/otlp/model.ts';
 import { log, setLogLevel } from '../core/log.ts';
 import { factoryLookup } from './components.ts';
 import { parseServiceConfig, type ServiceConfig } from './config.ts';
@@ -64,7 +63,7 @@ async function startStages(
     const chain = stageProcessors(stage).map((c) => {
       const context: ProcessorContext = {
         ...componentContext(config, c.id, metrics),
-        recentOutput: () => bus.replay?.(stage.output, config.bus.stateReplayWindowMs) ?? emptyReplay(),
+        recentOutput: (o) => bus.replay?.(stage.output, o?.sinceMs ?? config.bus.stateReplayWindowMs, o?.partitions) ?? emptyReplay(),
       };
       return { id: c.id, processor: c.factory.create(c.config, context) };
     });
@@ -73,7 +72,7 @@ async function startStages(
   return running;
 }
 
-async function* emptyReplay(): AsyncIterable<TracesData> {}
+async function* emptyReplay(): AsyncIterable<PublishedMessage> {}
 
 async function startExporters(
   config: ServiceConfig,

@@ -61,6 +61,20 @@ export interface SubscribeOptions {
    * that keeps nothing across restarts (in-process).
    */
   heldFrom?(partition: number): string | undefined;
+  /**
+   * The group is taking partitions away from this subscriber (Kafka: a rebalance began, or the
+   * member was dropped from the group). Called at once, between batches, before the new
+   * assignment: what was handled of them after their last commit is delivered again, to
+   * whichever member gets them, so state kept of it is the subscriber's to drop now.
+   */
+  onRevoked?(partitions: number[]): void;
+  /**
+   * The partitions this subscriber consumes from now on (Kafka: after each rebalance, the first
+   * join included; in-process: partition 0). Awaited before the first message of the assignment
+   * is handled; a rejection is retried like a failing handler. Delivery of each assigned
+   * partition resumes at its last committed offset.
+   */
+  onAssigned?(partitions: number[]): Promise<void>;
 }
 
 export interface Subscription {
@@ -78,11 +92,13 @@ export interface Bus {
   publish<T>(topic: Topic<T>, messages: OutgoingMessage<T>[]): Promise<void>;
   subscribe<T>(topic: Topic<T>, options: SubscribeOptions, handler: BatchHandler<T>): Promise<Subscription>;
   /**
-   * Reads back what was published to a topic in the last `sinceMs` (all partitions, oldest
-   * first) without joining any group: how a restarted stateful processor rebuilds its state.
-   * Absent on buses that keep nothing across restarts.
+   * Reads back what was published to a topic in the last `sinceMs` (all partitions, or those
+   * listed; oldest first per partition) without joining the stage's group: how a stateful
+   * processor rebuilds its state. Absent on buses that keep nothing across restarts.
    */
-  replay?<T>(topic: Topic<T>, sinceMs: number): AsyncIterable<T>;
+  replay?<T>(topic: Topic<T>, sinceMs: number, partitions?: number[]): AsyncIterable<{ partition: number; value: T }>;
+  /** The number of partitions of a topic (absent on a bus without partitions). */
+  partitionCount?(topic: string): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -106,6 +106,13 @@ export class InProcessBus implements Bus {
     q.subscribed = true;
 
     let running = true;
+    // One partition, assigned for good: the subscriber prepares once, before the first batch.
+    let ready: Promise<void> | undefined;
+    const assigned = (): Promise<void> =>
+      (ready ??= Promise.resolve(options.onAssigned?.([0])).catch((err: unknown) => {
+        ready = undefined;
+        throw err;
+      }));
     // Each of `concurrency` loops takes the next batch off the queue; a failed batch goes back
     // to the front and is delivered again after the retry delay.
     const loop = async () => {
@@ -117,6 +124,7 @@ export class InProcessBus implements Bus {
         const batch = q.messages.splice(0, this.maxBatch) as IncomingMessage<T>[];
         q.inFlight += batch.length;
         try {
+          await assigned();
           await handler(batch);
           for (const wake of q.wakeProducers.splice(0)) wake();
         } catch (err) {

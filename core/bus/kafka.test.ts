@@ -64,7 +64,14 @@ const buses: KafkaBus[] = [];
 const subscriptions: Subscription[] = [];
 
 function newBus(options: Partial<KafkaBusOptions> = {}): KafkaBus {
-  const bus = new KafkaBus({ brokers: kafkaBrokers(), clientId: 'bus-test', partitions: 3, replicationFactor: 1, retryDelayMs: 50, ...options });
+  const bus = new KafkaBus({
+    brokers: kafkaBrokers(),
+    clientId: 'bus-test',
+    partitions: 3,
+    replicationFactor: 1,
+    retryDelayMs: 50,
+    ...options,
+  });
   buses.push(bus);
   return bus;
 }
@@ -115,7 +122,10 @@ describe('KafkaBus on a real broker', () => {
     const sent = sessions.map(message);
     await bus.publish(topic, sent);
     // A second round of the same sessions, with headers: same keys, so same partitions, in order.
-    await bus.publish(topic, sent.map((m) => ({ ...m, headers: { round: '2' } })));
+    await bus.publish(
+      topic,
+      sent.map((m) => ({ ...m, headers: { round: '2' } })),
+    );
 
     const decoded: IncomingMessage<TracesData>[] = [];
     const bytes: IncomingMessage<Uint8Array>[] = [];
@@ -167,7 +177,11 @@ describe('KafkaBus on a real broker', () => {
       after = (await committed(group, topic.name))[0];
     }
 
-    expect(attempts).toEqual([['0', '1', '2'], ['0', '1', '2'], ['0', '1', '2']]);
+    expect(attempts).toEqual([
+      ['0', '1', '2'],
+      ['0', '1', '2'],
+      ['0', '1', '2'],
+    ]);
     expect(offsetsSeenByHandler.map((o) => o[0])).toEqual(['-1', '-1', '-1']); // nothing committed while failing
     expect(after).toBe('3');
     await new Promise((r) => setTimeout(r, 300));

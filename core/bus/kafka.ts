@@ -3,7 +3,8 @@
  * all in-sync replicas; one consumer group per stage; offsets committed only after the
  * handler resolves (and short of what the subscriber still holds: SubscribeOptions.heldFrom);
  * a failing handler is retried in place (in order) until it succeeds or the subscription stops,
- * so nothing after it is committed past it.
+ * so nothing after it is committed past it. A rebalance tells the subscriber which partitions
+ * it loses (SubscribeOptions.onRevoked) and gets (onAssigned, awaited before their first batch).
  */
 import {
   Kafka,
@@ -18,7 +19,7 @@ import {
 import type { Bus, BatchHandler, IncomingMessage, OutgoingMessage, SubscribeOptions, Subscription, Topic } from './bus.ts';
 import { BusUnavailableError, MessageTooLargeError } from './bus.ts';
 import { log } from '../log.ts';
-import { replayTopic } from './kafka-replay.ts';
+import { readTopic, recordHeaders, replayTopic, withFreshMetadata, type ReadOptions, type TopicRecord } from './kafka-replay.ts';
 
 export interface KafkaBusOptions {
   brokers: string[];
@@ -150,13 +151,37 @@ export class KafkaBus implements Bus {
     // differ while the subscriber holds messages (options.heldFrom).
     const handled = new Map<number, bigint>();
     const committed = new Map<number, bigint>();
-    // Partitions given to another member in a rebalance are no longer this one's to count or commit.
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      const assigned = new Set(payload.memberAssignment[topic.name] ?? []);
-      for (const byPartition of [lagByPartition, handled, committed]) {
-        for (const partition of byPartition.keys()) if (!assigned.has(partition)) byPartition.delete(partition);
+    /** This member's partitions, and the subscriber's preparation for them (options.onAssigned). */
+    let assignment: { partitions: number[]; ready?: Promise<void> } | undefined;
+    // kafkajs's groups rebalance eagerly: every member gives up all its partitions, and after
+    // the join resumes each partition it is assigned at its committed offset. What was handled
+    // past a commit is delivered again, so nothing handled before counts any more.
+    const revokeAll = () => {
+      if (!assignment) return;
+      const { partitions } = assignment;
+      assignment = undefined;
+      for (const byPartition of [lagByPartition, handled, committed]) byPartition.clear();
+      try {
+        options.onRevoked?.(partitions);
+      } catch (err) {
+        log('error', `revoking partitions of ${topic.name} failed`, { error: (err as Error).message });
       }
+    };
+    consumer.on(consumer.events.REBALANCING, revokeAll);
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      revokeAll(); // a member the group dropped (session timeout) joins again without a REBALANCING event
+      assignment = { partitions: [...(payload.memberAssignment[topic.name] ?? [])].sort((a, b) => a - b) };
     });
+    /** Resolves once the subscriber is ready for the current assignment; a failure is tried again on the next call. */
+    const assigned = (): Promise<void> => {
+      const current = assignment;
+      if (!current || !options.onAssigned) return Promise.resolve();
+      current.ready ??= options.onAssigned(current.partitions).catch((err: unknown) => {
+        current.ready = undefined;
+        throw err;
+      });
+      return current.ready;
+    };
     let commits: Promise<unknown> = Promise.resolve();
     /**
      * Commits a partition up to what was handled, short of what the subscriber still holds.
@@ -212,6 +237,7 @@ export class KafkaBus implements Bus {
           for (;;) {
             if (!isRunning() || isStale()) return; // not committed: redelivered to whoever owns the partition
             try {
+              await assigned();
               await handler(messages);
               break;
             } catch (err) {
@@ -251,8 +277,18 @@ export class KafkaBus implements Bus {
     };
   }
 
-  replay<T>(topic: Topic<T>, sinceMs: number): AsyncIterable<T> {
-    return replayTopic(this.kafka, topic, sinceMs);
+  replay<T>(topic: Topic<T>, sinceMs: number, partitions?: number[]): AsyncIterable<{ partition: number; value: T }> {
+    return replayTopic(this.kafka, topic, sinceMs, partitions);
+  }
+
+  async partitionCount(topic: string): Promise<number> {
+    const { topics } = await withFreshMetadata(this.kafka, `describing ${topic}`, (admin) => admin.fetchTopicMetadata({ topics: [topic] }));
+    return topics[0]!.partitions.length;
+  }
+
+  /** A topic's records with their positions, keys, headers and times (for tools: `agentotel dlq`). */
+  read(topic: string, options?: ReadOptions): Promise<TopicRecord[]> {
+    return readTopic(this.kafka, topic, options);
   }
 
   async close(): Promise<void> {
@@ -272,9 +308,7 @@ function toIncoming<T>(topic: Topic<T>, topicName: string, partition: number, m:
     partition,
     offset: m.offset,
     key: m.key?.toString() ?? '',
-    headers: Object.fromEntries(
-      Object.entries(m.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v?.toString() ?? '')]),
-    ),
+    headers: recordHeaders(m.headers),
   };
   const raw = m.value ?? Buffer.alloc(0);
   try {

@@ -46,6 +46,31 @@ export class HeldSpans {
     hold.from.set(source.partition, first!);
   }
 
+  /**
+   * Drops the holds with views from these partitions (their messages are delivered again to
+   * whichever worker owns the partitions now); returns how many. Called between flushes, so
+   * nothing taken by a flush is pending.
+   */
+  dropPartitions(partitions: ReadonlySet<number>): number {
+    let dropped = 0;
+    for (const [key, hold] of this.held) {
+      if (![...hold.from.keys()].some((p) => partitions.has(p))) continue;
+      this.held.delete(key);
+      dropped++;
+    }
+    return dropped;
+  }
+
+  /** The partitions the views of the holds whose window ended by `now` came from. */
+  partitionsDue(now: number): Set<number> {
+    const partitions = new Set<number>();
+    for (const hold of this.held.values()) {
+      if (hold.dueAt > now) break;
+      for (const p of hold.from.keys()) partitions.add(p);
+    }
+    return partitions;
+  }
+
   /** Takes the holds whose window ended by `now` (Infinity: all). */
   takeDue(now: number): Hold[] {
     const due: Hold[] = [];

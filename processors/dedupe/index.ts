@@ -25,7 +25,7 @@ export const dedupeProcessorFactory: ProcessorFactory<DedupeConfig> = {
       .gauge('agentotel_dedupe_remembered_spans', 'Spans the dedupe processor remembers as let through')
       .track(labels, () => seen.size);
     metrics.gauge('agentotel_dedupe_held_spans', 'Agent spans held in their merge window, not written yet').track(labels, () => held.size);
-    return new DedupeProcessor(seen, held, config.mergeWindowMs, () => context.recentOutput(), {
+    return new DedupeProcessor(seen, held, config.mergeWindowMs, (options) => context.recentOutput(options), {
       dropped: metrics.counter(
         'agentotel_dedupe_dropped_spans_total',
         'Spans dropped as duplicates: foreign spans seen before, views that added nothing',

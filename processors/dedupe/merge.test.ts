@@ -47,7 +47,7 @@ function harness(recentOutput: TracesData[] = []) {
     new HeldSpans(),
     WINDOW,
     async function* () {
-      yield* recentOutput;
+      for (const value of recentOutput) yield { partition: 0, value };
     },
     { dropped: counter('dropped'), merged: counter('merged'), lateRewrites: counter('late'), labels: {} },
     () => clock,
@@ -59,8 +59,8 @@ function harness(recentOutput: TracesData[] = []) {
     send: (data: TracesData) => spans(processor.processTraces(data, { partition: 0, offset: String(offset++) })),
     advance: (ms: number) => (clock += ms),
     /** Flushes what is due and commits it, as the stage does once it is published. */
-    flush: (now = clock) => {
-      const out = spans(processor.flush(now));
+    flush: async (now = clock) => {
+      const out = spans(await processor.flush(now));
       processor.commit();
       return out;
     },
@@ -72,25 +72,25 @@ const spans = (data: TracesData): Span[] => [...eachSpan(data)].map((c) => c.spa
 const attrs = (span: Span | undefined) => attributesToMap(span!.attributes);
 
 /** The one span written after each message is sent and the window passed. */
-function mergedOf(...messages: TracesData[]): Span {
+async function mergedOf(...messages: TracesData[]): Promise<Span> {
   const h = harness();
   for (const m of messages) expect(h.send(m)).toEqual([]);
   h.advance(WINDOW);
-  const out = h.flush();
+  const out = await h.flush();
   expect(out).toHaveLength(1);
   return out[0]!;
 }
 
 describe('merge window', () => {
-  it('holds the first view for the window, merges the views arriving meanwhile, and writes the span once', () => {
+  it('holds the first view for the window, merges the views arriving meanwhile, and writes the span once', async () => {
     const h = harness();
     expect(h.send(views('hooks', [tool({ attributes: { 'tool.exit_code': 0 } })]))).toEqual([]);
     h.advance(4_000);
     expect(h.send(views('transcript', [tool({ attributes: { 'gen_ai.tool.call.arguments': '{"command":"ls"}' } })]))).toEqual([]);
     h.advance(WINDOW - 4_001);
-    expect(h.flush()).toEqual([]); // the window runs from the first view
+    expect(await h.flush()).toEqual([]); // the window runs from the first view
     h.advance(1);
-    const [span, ...more] = h.flush();
+    const [span, ...more] = await h.flush();
     expect(more).toEqual([]);
     expect(span!.spanId).toBe(spans(views('hooks', [tool()]))[0]!.spanId);
     expect(attrs(span)).toMatchObject({
@@ -100,18 +100,18 @@ describe('merge window', () => {
       [AgentAttr.timeKnown]: 'both',
       [AgentAttr.version]: '1',
     });
-    expect(h.flush(Infinity)).toEqual([]);
+    expect(await h.flush(Infinity)).toEqual([]);
     expect(h.count('merged')).toBe(1);
   });
 
-  it('flush(Infinity) writes everything held, as at stop', () => {
+  it('flush(Infinity) writes everything held, as at stop', async () => {
     const h = harness();
     h.send(views('hooks', [tool(), tool({ ref: { kind: 'tool_call', key: 'toolu_2' } })]));
-    expect(h.flush()).toEqual([]);
-    expect(h.flush(Infinity)).toHaveLength(2);
+    expect(await h.flush()).toEqual([]);
+    expect(await h.flush(Infinity)).toHaveLength(2);
   });
 
-  it('lets foreign spans (no capture path) through at once, untouched, and drops their exact repeats', () => {
+  it('lets foreign spans (no capture path) through at once, untouched, and drops their exact repeats', async () => {
     const h = harness();
     const foreign: TracesData = {
       resourceSpans: [
@@ -127,7 +127,7 @@ describe('merge window', () => {
     expect(h.send(foreign)).toHaveLength(1);
     h.processor.commit();
     expect(h.send(foreign)).toEqual([]);
-    expect(h.flush(Infinity)).toEqual([]);
+    expect(await h.flush(Infinity)).toEqual([]);
   });
 });
 
@@ -140,13 +140,13 @@ describe('merge rules', () => {
 
   it.each(orders)(
     'attributes: the union, a conflicting key by path precedence transcript > otel > hooks (arriving %s, %s, %s)',
-    (...order) => {
+    async (...order) => {
       const byPath: Record<CapturePath, Record<string, string>> = {
         hooks: { all: 'hooks', 'otel+hooks': 'hooks', 'hooks.only': 'h' },
         otel: { all: 'otel', 'otel+hooks': 'otel', 'otel.only': 'o' },
         transcript: { all: 'transcript', 'transcript.only': 't' },
       };
-      const span = mergedOf(...order.map((path) => views(path, [tool({ attributes: byPath[path] })])));
+      const span = await mergedOf(...order.map((path) => views(path, [tool({ attributes: byPath[path] })])));
       expect(attrs(span)).toMatchObject({
         all: 'transcript',
         'otel+hooks': 'otel',
@@ -158,12 +158,12 @@ describe('merge rules', () => {
     },
   );
 
-  it('resource attributes merge by the same rules', () => {
+  it('resource attributes merge by the same rules', async () => {
     const h = harness();
     h.send(views('hooks', [tool()], { team: 'from-hooks', 'host.name': 'laptop' }));
     h.send(views('otel', [tool()], { team: 'payments', 'user.email': 'ana@example.com' }));
     h.advance(WINDOW);
-    const out = h.processor.flush(Number.MAX_SAFE_INTEGER);
+    const out = await h.processor.flush(Number.MAX_SAFE_INTEGER);
     expect(out.resourceSpans).toHaveLength(1);
     expect(attributesToMap(out.resourceSpans![0]!.resource!.attributes)).toEqual({
       'service.name': 'claude-code',
@@ -173,34 +173,34 @@ describe('merge rules', () => {
     });
   });
 
-  it('an unassigned team or user never overrides a real one, in either order and whatever the path ranks', () => {
+  it('an unassigned team or user never overrides a real one, in either order and whatever the path ranks', async () => {
     const known = views('otel', [tool({ attributes: { 'agentotel.team': 'payments', 'agentotel.user': 'ana' } })]);
     const placeholder = views('transcript', [tool({ attributes: { 'agentotel.team': UNASSIGNED, 'agentotel.user': UNASSIGNED } })]);
     for (const order of [
       [known, placeholder],
       [placeholder, known],
     ]) {
-      expect(attrs(mergedOf(...order))).toMatchObject({ 'agentotel.team': 'payments', 'agentotel.user': 'ana' });
+      expect(attrs(await mergedOf(...order))).toMatchObject({ 'agentotel.team': 'payments', 'agentotel.user': 'ana' });
     }
-    expect(attrs(mergedOf(placeholder))).toMatchObject({ 'agentotel.team': UNASSIGNED });
+    expect(attrs(await mergedOf(placeholder))).toMatchObject({ 'agentotel.team': UNASSIGNED });
   });
 
-  it('within one path the later view wins (a record rewritten with the same id)', () => {
+  it('within one path the later view wins (a record rewritten with the same id)', async () => {
     const first = views('transcript', [tool({ name: 'execute_tool', attributes: { 'tool.status': 'pending', 'tool.first': 'yes' } })]);
     const rewritten = views('transcript', [tool({ attributes: { 'tool.status': 'done' } })]);
-    const span = mergedOf(first, rewritten);
+    const span = await mergedOf(first, rewritten);
     expect(span.name).toBe('execute_tool Bash');
     expect(attrs(span)).toMatchObject({ 'tool.status': 'done', 'tool.first': 'yes' });
     // ...but not over a path of higher precedence.
-    const overHooks = mergedOf(
+    const overHooks = await mergedOf(
       views('transcript', [tool({ attributes: { k: 'transcript' } })]),
       views('hooks', [tool({ attributes: { k: 'hooks' } })]),
     );
     expect(attrs(overHooks)['k']).toBe('transcript');
   });
 
-  it('start and end come from the views that know them, by precedence hooks > otel > transcript; time known is recomputed', () => {
-    const span = mergedOf(
+  it('start and end come from the views that know them, by precedence hooks > otel > transcript; time known is recomputed', async () => {
+    const span = await mergedOf(
       views('transcript', [tool({ startNs: S(10), endNs: S(20) })]),
       views('otel', [tool({ startNs: S(11), endNs: S(21) })]),
       views('hooks', [tool({ startNs: S(12), endNs: undefined })]), // PreToolUse: knows only when it started
@@ -208,34 +208,34 @@ describe('merge rules', () => {
     expect([span.startTimeUnixNano, span.endTimeUnixNano]).toEqual([String(S(12)), String(S(21))]);
     expect(attrs(span)[AgentAttr.timeKnown]).toBe('both');
 
-    const endOnly = mergedOf(
+    const endOnly = await mergedOf(
       views('hooks', [tool({ startNs: undefined, endNs: S(30) })]),
       views('transcript', [tool({ startNs: undefined, endNs: undefined })]),
     );
     expect([endOnly.startTimeUnixNano, endOnly.endTimeUnixNano]).toEqual([String(S(30)), String(S(30))]);
     expect(attrs(endOnly)[AgentAttr.timeKnown]).toBe('end');
     // A view that does not know a time does not move it, whatever its path.
-    const unknown = mergedOf(
+    const unknown = await mergedOf(
       views('transcript', [tool({ startNs: S(5), endNs: S(6) })]),
       views('hooks', [tool({ startNs: undefined, endNs: undefined })]),
     );
     expect([unknown.startTimeUnixNano, unknown.endTimeUnixNano]).toEqual([String(S(5)), String(S(6))]);
   });
 
-  it('among views of one path, the earliest start and the latest end (a resumed session starts again later)', () => {
+  it('among views of one path, the earliest start and the latest end (a resumed session starts again later)', async () => {
     const first = views('hooks', [tool({ startNs: S(10), endNs: S(20) })]);
     const resumed = views('hooks', [tool({ startNs: S(100), endNs: S(110) })]);
     for (const order of [
       [first, resumed],
       [resumed, first],
     ]) {
-      const span = mergedOf(...order);
+      const span = await mergedOf(...order);
       expect([span.startTimeUnixNano, span.endTimeUnixNano]).toEqual([String(S(10)), String(S(110))]);
     }
   });
 
-  it('name and parent: the first non-empty by attribute precedence', () => {
-    const span = mergedOf(
+  it('name and parent: the first non-empty by attribute precedence', async () => {
+    const span = await mergedOf(
       views('hooks', [tool({ name: 'execute_tool', parent: { kind: 'prompt', key: 'prompt-1' } })]),
       views('otel', [tool({ name: 'execute_tool Bash', parent: undefined })]),
       views('transcript', [tool({ name: '', parent: undefined })]),
@@ -244,24 +244,24 @@ describe('merge rules', () => {
     expect(span.parentSpanId).toBe(spans(views('hooks', [tool()]))[0]!.parentSpanId);
   });
 
-  it('status is ERROR if any view says so, with its message', () => {
-    const span = mergedOf(
+  it('status is ERROR if any view says so, with its message', async () => {
+    const span = await mergedOf(
       views('hooks', [tool({ error: 'exit code 1' })]),
       views('transcript', [tool()]),
       views('otel', [tool({ attributes: { ok: true } })]),
     );
     expect(span.status).toEqual({ code: StatusCode.ERROR, message: 'exit code 1' });
-    const twoErrors = mergedOf(
+    const twoErrors = await mergedOf(
       views('transcript', [tool({ error: 'command failed: ls' })]),
       views('hooks', [tool({ error: 'exit code 1' })]),
     );
     expect(twoErrors.status).toEqual({ code: StatusCode.ERROR, message: 'command failed: ls' });
-    expect(mergedOf(views('hooks', [tool()])).status).toBeUndefined();
+    expect((await mergedOf(views('hooks', [tool()]))).status).toBeUndefined();
   });
 
-  it('events: the union, without exact duplicates, in time order', () => {
+  it('events: the union, without exact duplicates, in time order', async () => {
     const compacted = { name: 'compaction', timeNs: S(3), attributes: { trigger: 'auto' } };
-    const span = mergedOf(
+    const span = await mergedOf(
       views('transcript', [tool({ events: [compacted, { name: 'retry', timeNs: S(4) }] })]),
       views('hooks', [
         tool({ events: [{ name: 'permission', timeNs: S(1) }, compacted, { ...compacted, attributes: { trigger: 'manual' } }] }),
@@ -279,22 +279,22 @@ describe('merge rules', () => {
 });
 
 describe('views after the span was written', () => {
-  it('an exact redelivery adds nothing and writes nothing; a view that adds information rewrites it with the next version', () => {
+  it('an exact redelivery adds nothing and writes nothing; a view that adds information rewrites it with the next version', async () => {
     const h = harness();
     const hooks = views('hooks', [tool({ attributes: { 'tool.exit_code': 0 } })]);
     h.send(hooks);
     h.advance(WINDOW);
-    expect(h.flush().map((s) => attrs(s)[AgentAttr.version])).toEqual(['1']);
+    expect((await h.flush()).map((s) => attrs(s)[AgentAttr.version])).toEqual(['1']);
 
     expect(h.send(hooks)).toEqual([]);
-    expect(h.flush(Infinity)).toEqual([]);
+    expect(await h.flush(Infinity)).toEqual([]);
     expect(h.count('dropped')).toBe(1);
 
     h.send(views('transcript', [tool({ attributes: { 'gen_ai.tool.call.result': 'ok' } })]));
     h.send(views('transcript', [tool({ attributes: { 'gen_ai.tool.call.result': 'ok', more: 'x' } })])); // coalesced in the window
-    expect(h.flush()).toEqual([]);
+    expect(await h.flush()).toEqual([]);
     h.advance(WINDOW);
-    const [late] = h.flush();
+    const [late] = await h.flush();
     expect(attrs(late)).toMatchObject({
       'tool.exit_code': '0',
       'gen_ai.tool.call.result': 'ok',
@@ -306,10 +306,10 @@ describe('views after the span was written', () => {
 
     // A hooks view is outranked by what the transcript said: nothing new.
     h.send(views('hooks', [tool({ attributes: { 'gen_ai.tool.call.result': 'other' } })]));
-    expect(h.flush(Infinity)).toEqual([]);
+    expect(await h.flush(Infinity)).toEqual([]);
   });
 
-  it('after a restart, recognises what was written from the replayed output and writes nothing twice', () => {
+  it('after a restart, recognises what was written from the replayed output and writes nothing twice', async () => {
     const before = harness();
     const sent = [
       views('hooks', [tool({ startNs: S(1), endNs: undefined, attributes: { k: 'hooks', h: 1 } })]),
@@ -319,26 +319,24 @@ describe('views after the span was written', () => {
     ];
     for (const m of sent) before.send(m);
     before.advance(WINDOW);
-    const written = before.processor.flush(Infinity);
+    const written = await before.processor.flush(Infinity);
     before.processor.commit();
 
     const after = harness([written]);
-    return (async () => {
-      await after.processor.start();
-      for (const m of sent) expect(after.send(m)).toEqual([]); // redelivered: nothing held
-      expect(after.flush(Infinity)).toEqual([]);
-      // The merged span itself, processed again, adds nothing either.
-      after.send(written);
-      expect(after.flush(Infinity)).toEqual([]);
-      after.send(views('otel', [tool({ attributes: { new: 'yes' } })]));
-      const [late] = after.flush(Infinity);
-      expect(attrs(late)).toMatchObject({ k: 'transcript-2', h: '1', o: '1', new: 'yes', [AgentAttr.version]: '2' });
-    })();
+    await after.processor.assign([0]);
+    for (const m of sent) expect(after.send(m)).toEqual([]); // redelivered: nothing held
+    expect(await after.flush(Infinity)).toEqual([]);
+    // The merged span itself, processed again, adds nothing either.
+    after.send(written);
+    expect(await after.flush(Infinity)).toEqual([]);
+    after.send(views('otel', [tool({ attributes: { new: 'yes' } })]));
+    const [late] = await after.flush(Infinity);
+    expect(attrs(late)).toMatchObject({ k: 'transcript-2', h: '1', o: '1', new: 'yes', [AgentAttr.version]: '2' });
   });
 });
 
 describe('commit contract', () => {
-  it('keeps the first offset of each partition it holds spans from until they are written and committed', () => {
+  it('keeps the first offset of each partition it holds spans from until they are written and committed', async () => {
     const h = harness();
     const p = h.processor;
     p.processTraces(views('hooks', [tool()]), { partition: 0, offset: '5' });
@@ -347,11 +345,11 @@ describe('commit contract', () => {
     p.commit(); // the batch, not the held spans
     expect([p.heldFrom(0), p.heldFrom(1), p.heldFrom(2)]).toEqual(['5', '3', undefined]);
 
-    expect(spans(p.flush(Infinity))).toHaveLength(2);
+    expect(spans(await p.flush(Infinity))).toHaveLength(2);
     expect(p.heldFrom(0)).toBe('5'); // handed out, not yet published
     p.abort(); // publishing failed: held again, and handed out again
     expect(p.heldFrom(1)).toBe('3');
-    expect(spans(p.flush(Infinity)).map((s) => attrs(s)[AgentAttr.version])).toEqual(['1', '1']);
+    expect(spans(await p.flush(Infinity)).map((s) => attrs(s)[AgentAttr.version])).toEqual(['1', '1']);
     p.commit();
     expect([p.heldFrom(0), p.heldFrom(1)]).toEqual([undefined, undefined]);
   });

@@ -93,6 +93,13 @@ export function mergeFromOutput(view: SpanContext, paths: string[]): MergedSpan 
   return m;
 }
 
+/** A copy of `onto` (a span as written) with what `merged` (a merge of its own views) adds to it. */
+export function mergeOnto(onto: MergedSpan, merged: MergedSpan): MergedSpan {
+  const result = cloneMerge(onto);
+  mergeView(result, mergedOutput(merged, merged.version), [...merged.paths]);
+  return result;
+}
+
 const best = (paths: string[], ranks: Record<string, number>) => Math.max(...paths.map((p) => ranks[p] ?? 0));
 
 /**

@@ -4,7 +4,7 @@
  * from the capture paths are held for the merge window, merged, and written once, and a view
  * that adds to a span already written writes it again with the next `agentotel.span.version`.
  */
-import type { MessagePosition, Processor } from '../../core/component.ts';
+import type { MessagePosition, Processor, ProcessorContext, PublishedMessage } from '../../core/component.ts';
 import { isSpanId, isTraceId } from '../../core/ids.ts';
 import type { Counter } from '../../core/metrics.ts';
 import type { ResourceSpans, TracesData } from '../../core/otlp/model.ts';
@@ -16,11 +16,21 @@ import {
   emptyMerge,
   mergedOutput,
   mergeFromOutput,
+  mergeOnto,
   mergeView,
   type MergedOutput,
   type MergedSpan,
 } from './merge.ts';
 import type { SeenSpans } from './seen-spans.ts';
+
+/**
+ * How far before an assignment the output is read again when settling it (see settle): a write
+ * of the former owner that was in flight when it lost the partition is older than the
+ * assignment by the rebalance's duration.
+ */
+const SETTLE_LOOKBACK_MS = 60_000;
+/** Stragglers of a former owner land within moments of its rebalance: a partition is settled within this long, or not at all. */
+const SETTLE_WITHIN_MS = 10 * 60_000;
 
 export interface DedupeCounters {
   /** Foreign spans seen before, and views that added nothing. */
@@ -41,28 +51,64 @@ export class DedupeProcessor implements Processor {
    * commit, once the next stage acknowledged them: a batch that failed is delivered again and
    * must pass again.
    */
-  private pendingForeign = new Map<string, Map<string, null>>();
+  private pendingForeign = new Map<string, { spans: Map<string, null>; partition?: number }>();
+
+  /** Partitions assigned whose output was not read again since (see settle), with when they were assigned. */
+  private unsettled = new Map<number, number>();
 
   constructor(
     private readonly seen: SeenSpans<SeenSpan>,
     private readonly held: HeldSpans,
     private readonly mergeWindowMs: number,
-    private readonly recentOutput: () => AsyncIterable<TracesData>,
+    private readonly recentOutput: ProcessorContext['recentOutput'],
     private readonly counters: DedupeCounters,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Remembers what was written before a restart, so it is recognised and not written twice. */
-  async start(): Promise<void> {
-    for await (const data of this.recentOutput()) {
-      for (const view of eachSpan(data)) {
+  /**
+   * Takes on input partitions, at start and after each rebalance: forgets the traces of other
+   * partitions (another worker owns them now) and rebuilds those of these from what was written
+   * to their output partitions — by this worker before a restart, or by their former owner — so
+   * that what is delivered again is recognised and not written twice.
+   */
+  async assign(partitions: number[]): Promise<void> {
+    this.seen.keepPartitions(new Set(partitions));
+    const assignedAt = this.now();
+    await this.remember(this.recentOutput({ partitions }));
+    this.unsettled = new Map(partitions.map((p) => [p, assignedAt]));
+  }
+
+  /** Partitions taken away: what is held of them is dropped, their new owner is delivered it again and writes it. */
+  revoke(partitions: number[]): void {
+    this.held.dropPartitions(new Set(partitions));
+  }
+
+  /** Remembers written spans read back from the output topic (a later version replaces an earlier one). */
+  private async remember(output: AsyncIterable<PublishedMessage>): Promise<void> {
+    for await (const { partition, value } of output) {
+      for (const view of eachSpan(value)) {
         const { traceId, spanId } = view.span;
         const paths = capturePaths(view.span);
         const kept = paths ? mergeFromOutput(view, paths) : null;
         const earlier = this.seen.spansOf(traceId)?.get(spanId);
-        if (!kept || !earlier || earlier.version < kept.version) this.seen.add(traceId, spanId, kept);
+        if (!kept || !earlier || earlier.version < kept.version) this.seen.add(traceId, spanId, kept, partition);
       }
     }
+  }
+
+  /**
+   * A former owner may have been writing spans of a partition while it lost it (a flush in
+   * flight at the rebalance), after this worker's rebuild read the output. Before this worker
+   * first writes spans of a partition it got — a merge window after it got it — it reads the
+   * partition's output since then again, and due spans are merged onto what that wrote.
+   */
+  private async settle(now: number): Promise<void> {
+    for (const [p, at] of this.unsettled) if (at < now - SETTLE_WITHIN_MS) this.unsettled.delete(p);
+    const partitions = [...this.held.partitionsDue(now)].filter((p) => this.unsettled.has(p));
+    if (partitions.length === 0) return;
+    const since = Math.min(...partitions.map((p) => this.unsettled.get(p)!));
+    await this.remember(this.recentOutput({ partitions, sinceMs: this.now() - since + SETTLE_LOOKBACK_MS }));
+    for (const p of partitions) this.unsettled.delete(p);
   }
 
   processTraces(data: TracesData, source?: MessagePosition): TracesData {
@@ -83,8 +129,9 @@ export class DedupeProcessor implements Processor {
       if (span.traceId !== traceId) {
         traceId = span.traceId;
         seen = this.seen.spansOf(traceId);
-        pending = this.pendingForeign.get(traceId);
-        if (!pending) this.pendingForeign.set(traceId, (pending = new Map()));
+        let trace = this.pendingForeign.get(traceId);
+        if (!trace) this.pendingForeign.set(traceId, (trace = { spans: new Map(), partition: source?.partition }));
+        pending = trace.spans;
       }
       if (pending!.has(span.spanId) || seen?.has(span.spanId)) {
         dropped++;
@@ -122,9 +169,16 @@ export class DedupeProcessor implements Processor {
     this.held.hold({ merged, written: written ?? undefined, dueAt: this.now() + this.mergeWindowMs }, source);
   }
 
-  flush(now: number): TracesData {
+  async flush(now: number): Promise<TracesData> {
+    await this.settle(now);
     const outputs: MergedOutput[] = [];
     for (const hold of this.held.takeDue(now)) {
+      const written = this.seen.spansOf(hold.merged.traceId)?.get(hold.merged.spanId);
+      if (written && written !== hold.written) {
+        // Written meanwhile by another worker (settle): what this one merged goes onto that.
+        hold.merged = mergeOnto(written, hold.merged);
+        hold.written = written;
+      }
       const version = hold.merged.version + 1;
       const output = mergedOutput(hold.merged, version);
       // Merge, then compare: views redelivered after a restart may change a field on the way
@@ -144,12 +198,12 @@ export class DedupeProcessor implements Processor {
   }
 
   commit(): void {
-    for (const [traceId, spans] of this.pendingForeign) if (spans.size > 0) this.seen.addAll(traceId, spans);
+    for (const [traceId, { spans, partition }] of this.pendingForeign) if (spans.size > 0) this.seen.addAll(traceId, spans, partition);
     this.pendingForeign.clear();
-    for (const { merged } of this.held.written()) {
+    for (const { merged, from } of this.held.written()) {
       merged.version++;
       if (merged.version > 1) this.counters.lateRewrites.inc(this.counters.labels);
-      this.seen.add(merged.traceId, merged.spanId, merged);
+      this.seen.add(merged.traceId, merged.spanId, merged, from.keys().next().value);
     }
   }
 

@@ -1,12 +1,15 @@
 /**
  * The spans dedupe has let through, with what it keeps of each (for an agent span, its merge
- * as written), partitioned by trace (Kafka keys messages by trace id, so one worker owns a
- * trace's spans) and bounded: a trace not seen for `windowMs` is forgotten, and beyond
- * `maxEntries` spans the least recently seen traces go first.
+ * as written), by trace and by the input partition of the trace (Kafka keys messages by trace
+ * id, so one worker owns a trace's spans: the worker that owns its partition), and bounded: a
+ * trace not seen for `windowMs` is forgotten, and beyond `maxEntries` spans the least recently
+ * seen traces go first.
  */
 interface TraceEntry<V> {
   spans: Map<string, V>;
   lastSeen: number;
+  /** The bus partition of the trace, once known. */
+  partition?: number;
 }
 
 export class SeenSpans<V> {
@@ -32,21 +35,22 @@ export class SeenSpans<V> {
   }
 
   /** Remembers the span (replacing what was kept of it); false when it was already remembered. */
-  add(traceId: string, spanId: string, value: V): boolean {
-    return this.addAll(traceId, [[spanId, value]]) === 1;
+  add(traceId: string, spanId: string, value: V, partition?: number): boolean {
+    return this.addAll(traceId, [[spanId, value]], partition) === 1;
   }
 
   /**
    * Remembers spans of one trace, seeing the trace once (one clock read, one move in the
    * recency order); returns how many were not remembered yet.
    */
-  addAll(traceId: string, spans: Iterable<readonly [string, V]>): number {
+  addAll(traceId: string, spans: Iterable<readonly [string, V]>, partition?: number): number {
     const now = this.now();
     this.forgetOlderThan(now - this.windowMs);
     let trace = this.traces.get(traceId);
     if (trace) this.traces.delete(traceId);
     else trace = { spans: new Map(), lastSeen: now };
     trace.lastSeen = now;
+    if (partition !== undefined) trace.partition = partition;
     this.traces.set(traceId, trace);
     const before = trace.spans.size;
     for (const [spanId, value] of spans) trace.spans.set(spanId, value);
@@ -56,6 +60,18 @@ export class SeenSpans<V> {
     // counts only grow within it, so the least recently seen prefix to drop only grows too.
     this.enforceLimit(trace);
     return added;
+  }
+
+  /** Forgets the traces of every partition but `kept` (another worker owns them now); returns how many spans. */
+  keepPartitions(kept: ReadonlySet<number>): number {
+    let forgotten = 0;
+    for (const [traceId, trace] of this.traces) {
+      if (trace.partition === undefined || kept.has(trace.partition)) continue;
+      this.traces.delete(traceId);
+      forgotten += trace.spans.size;
+    }
+    this.entries -= forgotten;
+    return forgotten;
   }
 
   private forgetOlderThan(cutoff: number): void {
