@@ -7,11 +7,10 @@
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { CliError, hooksPath, parseAgent, reportError, UsageError, type HookMode, type OtlpProtocol } from './agent-settings/agents.ts';
-import { resolveEndpoints } from './agent-settings/endpoints.ts';
+import { runAgentCommand } from './agent-settings/agent-command.ts';
+import { CliError, hooksPath, UsageError, type HookMode, type OtlpProtocol } from './agent-settings/agents.ts';
+import { resolveEndpoints, type EndpointFlags } from './agent-settings/endpoints.ts';
 import { applyChanges, changed, readText, type FileChange } from './agent-settings/files.ts';
-import { agentSetups } from './agent-settings/setups.ts';
 import { mergeResourceAttributes, shellCommand, type AgentSetup, type Wiring } from './agent-settings/wiring.ts';
 import { bundleHook } from './hook/bundle.ts';
 import { tokenFile } from './up.ts';
@@ -76,21 +75,17 @@ function choose<T extends string>(flag: string, value: string, choices: readonly
   throw new UsageError(`--${flag} ${value} is not available for ${title}: choose ${choices.join(' or ')}`);
 }
 
-type InitValues = Partial<
-  Record<'endpoint' | 'otlp-endpoint' | 'hooks-endpoint' | 'token' | 'team' | 'user' | 'hooks' | 'protocol', string>
->;
+type InitValues = Partial<Record<'token' | 'team' | 'user' | 'hooks' | 'protocol', string>>;
 
 /** The wiring the flags ask for, plus the file holding the token for command hooks when none does yet. */
 async function resolveWiring(
   setup: AgentSetup,
+  endpointFlags: EndpointFlags,
   values: InitValues,
 ): Promise<{ wiring: Wiring; token: TokenSource; changes: FileChange[] }> {
   const protocol: OtlpProtocol = choose('protocol', values.protocol ?? setup.defaultProtocol, setup.protocols, setup.title);
   const hooks: HookMode = choose('hooks', values.hooks ?? setup.hookModes[0]!, setup.hookModes, setup.title);
-  const endpoints = resolveEndpoints(
-    { endpoint: values.endpoint, otlpEndpoint: values['otlp-endpoint'], hooksEndpoint: values['hooks-endpoint'] },
-    protocol,
-  );
+  const endpoints = resolveEndpoints(endpointFlags, protocol);
   const token = await resolveToken(values.token);
   const hooksUrl = endpoints.hooks + hooksPath(setup.agent);
   const changes: FileChange[] = [];
@@ -168,32 +163,17 @@ function report(
 }
 
 export async function runInit(argv: string[]): Promise<number> {
-  try {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        agent: { type: 'string' },
-        endpoint: { type: 'string' },
-        'otlp-endpoint': { type: 'string' },
-        'hooks-endpoint': { type: 'string' },
-        token: { type: 'string' },
-        team: { type: 'string' },
-        user: { type: 'string' },
-        hooks: { type: 'string' },
-        protocol: { type: 'string' },
-        settings: { type: 'string' },
-        uninstall: { type: 'boolean' },
-        'dry-run': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help) {
-      console.log(INIT_USAGE);
-      return 0;
-    }
-    const setup = agentSetups[parseAgent(values.agent)];
-    const file = path.resolve(values.settings ?? setup.settingsFile(os.homedir()));
-    const wanted = values.uninstall ? undefined : await resolveWiring(setup, values);
+  const options = {
+    token: { type: 'string' },
+    team: { type: 'string' },
+    user: { type: 'string' },
+    hooks: { type: 'string' },
+    protocol: { type: 'string' },
+    uninstall: { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
+  } as const;
+  return runAgentCommand('init', INIT_USAGE, argv, options, async ({ setup, file, endpoints }, values) => {
+    const wanted = values.uninstall ? undefined : await resolveWiring(setup, endpoints, values);
     const changes = [...(await setup.plan(file, wanted?.wiring ?? null)), ...(wanted?.changes ?? [])];
     const dryRun = values['dry-run'] ?? false;
     const backups = dryRun ? new Map<string, string>() : await applyChanges(changes);
@@ -201,7 +181,5 @@ export async function runInit(argv: string[]): Promise<number> {
     const plan = { wiring: wanted?.wiring ?? null, token: wanted?.token, changes };
     console.log(report(setup, file, plan, dryRun, backups).join('\n'));
     return 0;
-  } catch (err) {
-    return reportError('init', INIT_USAGE, err);
-  }
+  });
 }

@@ -4,13 +4,10 @@
  * with that very token (OTLP, hooks endpoint, health), prints a checklist with what to do, and
  * exits 0 only when all is well.
  */
-import os from 'node:os';
-import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { DEFAULT_PORTS, hooksPath, parseAgent, reportError } from './agent-settings/agents.ts';
+import { runAgentCommand } from './agent-settings/agent-command.ts';
+import { DEFAULT_PORTS, hooksPath } from './agent-settings/agents.ts';
 import { resolveEndpoints, type EndpointFlags } from './agent-settings/endpoints.ts';
 import { readText } from './agent-settings/files.ts';
-import { agentSetups } from './agent-settings/setups.ts';
 import type { AgentSetup, Inspection } from './agent-settings/wiring.ts';
 import { probeHealth, probeHooks, probeOtlp } from './status/probes.ts';
 import { tokenFile } from './up.ts';
@@ -113,36 +110,11 @@ function checklist(title: string, checks: Check[]): string {
 }
 
 export async function runStatus(argv: string[]): Promise<number> {
-  try {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        agent: { type: 'string' },
-        settings: { type: 'string' },
-        endpoint: { type: 'string' },
-        'otlp-endpoint': { type: 'string' },
-        'hooks-endpoint': { type: 'string' },
-        'telemetry-address': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help) {
-      console.log(STATUS_USAGE);
-      return 0;
-    }
-    const setup = agentSetups[parseAgent(values.agent)];
-    const file = path.resolve(values.settings ?? setup.settingsFile(os.homedir()));
-    const checks = await statusChecks(setup, file, {
-      endpoint: values.endpoint,
-      otlpEndpoint: values['otlp-endpoint'],
-      hooksEndpoint: values['hooks-endpoint'],
-      telemetryAddress: values['telemetry-address'],
-    });
+  const options = { 'telemetry-address': { type: 'string' }, json: { type: 'boolean' } } as const;
+  return runAgentCommand('status', STATUS_USAGE, argv, options, async ({ setup, file, endpoints }, values) => {
+    const checks = await statusChecks(setup, file, { ...endpoints, telemetryAddress: values['telemetry-address'] });
     const ok = checks.every((c) => c.ok);
     console.log(values.json ? JSON.stringify({ agent: setup.agent, ok, checks }) : checklist(setup.title, checks));
     return ok ? 0 : 1;
-  } catch (err) {
-    return reportError('status', STATUS_USAGE, err);
-  }
+  });
 }
