@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { isObject, type JsonObject } from './json-edits.ts';
 import { inspectJsonSettings, planJsonSettings } from './json-settings.ts';
-import { bearer, mergeResourceAttributes, type AgentSetup, type Inspection, type Wiring } from './wiring.ts';
+import { bearer, COMMAND_HOOK_TIMEOUT_S, mergeResourceAttributes, type AgentSetup, type Inspection, type Wiring } from './wiring.ts';
 
 /** The hook events of Claude Code 2.1.x that tell of a session (see the fixtures' captures). */
 export const CLAUDE_CODE_HOOK_EVENTS = [
@@ -34,8 +34,6 @@ const TOKEN_VAR = 'AGENTOTEL_INGEST_TOKEN';
 const RESOURCE_VAR = 'AGENTOTEL_RESOURCE_ATTRIBUTES';
 /** Seconds Claude Code waits for a hook: the receiver answers at once, so only a hung collector ever reaches it. */
 const HTTP_HOOK_TIMEOUT_S = 1;
-/** `agentotel hook` bounds itself at 200 ms of work; this covers starting node on a busy machine. */
-const COMMAND_HOOK_TIMEOUT_S = 10;
 
 /** Events Claude Code runs only as command hooks (an http hook on them is never called). */
 const COMMAND_ONLY_EVENTS: ReadonlySet<string> = new Set(['SessionStart']);
@@ -91,7 +89,7 @@ export const claudeCode: AgentSetup = {
       file,
       'claude-code',
       w && {
-        wiring: { protocol: w.protocol, otlpEndpoint: w.otlpEndpoint, hooksUrl: w.hooksUrl, hooks: w.hooks },
+        wiring: w,
         edits: (doc) => ({
           values: telemetryEnv(w, isObject(doc.env) ? doc.env : undefined).map(([k, v]) => ({ path: ['env', k], value: v })),
           hooks: CLAUDE_CODE_HOOK_EVENTS.map((event) => ({ event, group: { matcher: '*', hooks: [hookHandler(w, event)] } })),

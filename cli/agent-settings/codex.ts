@@ -5,10 +5,11 @@
  */
 import path from 'node:path';
 import { CliError } from './agents.ts';
+import { hooksAndBlockInspection, planBlock } from './block-file.ts';
 import { readText, type FileChange } from './files.ts';
 import { inspectJsonSettings, planJsonSettings } from './json-settings.ts';
-import { blockLines, removeBlock, upsertBlock } from './marked-block.ts';
-import { bearer, type AgentSetup, type Inspection, type Wiring } from './wiring.ts';
+import { blockLines, removeBlock } from './marked-block.ts';
+import { bearer, COMMAND_HOOK_TIMEOUT_S, type AgentSetup, type Inspection, type Wiring } from './wiring.ts';
 
 /** Hook events of Codex 0.169 that tell of a session (PermissionRequest and PostCompact add nothing). */
 export const CODEX_HOOK_EVENTS = [
@@ -23,8 +24,6 @@ export const CODEX_HOOK_EVENTS = [
   'SessionEnd',
 ] as const;
 
-const COMMAND_HOOK_TIMEOUT_S = 10;
-const BLOCK_TITLE = 'written by `agentotel init --agent codex`; `agentotel init --agent codex --uninstall` removes it';
 /** An [otel] table, one of its sub-tables, or a dotted `otel.` key outside agentotel's block. */
 const USER_OTEL = /^\s*(\[\s*otel\s*[\].]|otel\s*[.=])/m;
 
@@ -40,14 +39,17 @@ function exporter(w: Wiring, signal: 'logs' | 'metrics'): string {
 }
 
 function planConfigToml(file: string, before: string | null, w: Wiring | null): FileChange {
-  if (!w) return { file, before, after: removeBlock(before), backup: true };
-  if (USER_OTEL.test(removeBlock(before) ?? '')) {
+  if (w && USER_OTEL.test(removeBlock(before) ?? '')) {
     throw new CliError(
       `${file} already has an [otel] section of its own; agentotel will not replace it. Remove it (or point it at agentotel yourself) and run again (nothing was written)`,
     );
   }
-  const lines = ['[otel]', `exporter = ${exporter(w, 'logs')}`, `metrics_exporter = ${exporter(w, 'metrics')}`];
-  return { file, before, after: upsertBlock(before, BLOCK_TITLE, lines), backup: true };
+  return planBlock(
+    file,
+    before,
+    'codex',
+    w && ['[otel]', `exporter = ${exporter(w, 'logs')}`, `metrics_exporter = ${exporter(w, 'metrics')}`],
+  );
 }
 
 const hooksFile = (configFile: string) => path.join(path.dirname(configFile), 'hooks.json');
@@ -69,7 +71,7 @@ export const codex: AgentSetup = {
       hooksFile(file),
       'codex',
       w && {
-        wiring: { protocol: w.protocol, otlpEndpoint: w.otlpEndpoint, hooksUrl: w.hooksUrl, hooks: w.hooks },
+        wiring: w,
         edits: () => ({
           values: [],
           hooks: CODEX_HOOK_EVENTS.map((event) => ({
@@ -86,14 +88,6 @@ export const codex: AgentSetup = {
     const block = blockLines(await readText(file));
     const hooks = await inspectJsonSettings(hooksFile(file), 'codex');
     const problems = [...(block ? [] : [`${file} has no agentotel [otel] block: run agentotel init --agent codex`]), ...hooks.problems];
-    const token = block?.map((l) => /authorization = "Bearer ([^"]+)"/.exec(l)?.[1]).find(Boolean);
-    return {
-      files: [file, hooksFile(file)],
-      wired: !!block && !!hooks.record && problems.length === 0,
-      problems,
-      wiring: hooks.record?.wiring,
-      token,
-      wiredHookEvents: hooks.wiredHookEvents,
-    };
+    return hooksAndBlockInspection([file, hooksFile(file)], hooks, block, problems);
   },
 };

@@ -5,10 +5,11 @@
  * ~/.gemini/.env into its environment when the project has no .env of its own.
  */
 import path from 'node:path';
-import { readText, type FileChange } from './files.ts';
+import { hooksAndBlockInspection, planBlock } from './block-file.ts';
+import { readText } from './files.ts';
 import { inspectJsonSettings, planJsonSettings } from './json-settings.ts';
-import { blockLines, removeBlock, upsertBlock } from './marked-block.ts';
-import { bearer, mergeResourceAttributes, type AgentSetup, type Inspection, type Wiring } from './wiring.ts';
+import { blockLines } from './marked-block.ts';
+import { bearer, COMMAND_HOOK_TIMEOUT_S, mergeResourceAttributes, type AgentSetup, type Inspection, type Wiring } from './wiring.ts';
 
 /**
  * Hook events of Gemini CLI 0.61 that tell of a session. BeforeModel, AfterModel and
@@ -26,18 +27,15 @@ export const GEMINI_CLI_HOOK_EVENTS = [
   'SessionEnd',
 ] as const;
 
-const COMMAND_HOOK_TIMEOUT_MS = 10_000;
-const BLOCK_TITLE = 'written by `agentotel init --agent gemini-cli`; `agentotel init --agent gemini-cli --uninstall` removes it';
-
 const envFile = (settingsFile: string) => path.join(path.dirname(settingsFile), '.env');
 const dotenvLine = (key: string, value: string) => `${key}=${JSON.stringify(value)}`;
 
-function planEnvFile(file: string, before: string | null, w: Wiring | null): FileChange {
-  if (!w) return { file, before, after: removeBlock(before), backup: true };
+/** The .env lines: the exporters' bearer token, and the resource attributes when given. */
+function envLines(w: Wiring): string[] {
   const lines = [dotenvLine('OTEL_EXPORTER_OTLP_HEADERS', `Authorization=${bearer(w.token)}`)];
   if (w.resourceAttributes.length > 0)
     lines.push(dotenvLine('OTEL_RESOURCE_ATTRIBUTES', mergeResourceAttributes(undefined, w.resourceAttributes)));
-  return { file, before, after: upsertBlock(before, BLOCK_TITLE, lines), backup: true };
+  return lines;
 }
 
 export const geminiCli: AgentSetup = {
@@ -59,7 +57,7 @@ export const geminiCli: AgentSetup = {
       file,
       'gemini-cli',
       w && {
-        wiring: { protocol: w.protocol, otlpEndpoint: w.otlpEndpoint, hooksUrl: w.hooksUrl, hooks: w.hooks },
+        wiring: w,
         edits: () => ({
           values: [
             { path: ['telemetry', 'enabled'], value: true },
@@ -71,13 +69,15 @@ export const geminiCli: AgentSetup = {
             event,
             group: {
               matcher: '*',
-              hooks: [{ name: `agentotel-${event}`, type: 'command', command: w.hookCommand, timeout: COMMAND_HOOK_TIMEOUT_MS }],
+              hooks: [
+                { name: `agentotel-${event}`, type: 'command', command: w.hookCommand, timeout: COMMAND_HOOK_TIMEOUT_S * 1000 /* ms */ },
+              ],
             },
           })),
         }),
       },
     );
-    return [...settings, planEnvFile(envFile(file), await readText(envFile(file)), w)];
+    return [...settings, planBlock(envFile(file), await readText(envFile(file)), 'gemini-cli', w && envLines(w))];
   },
 
   async inspect(file): Promise<Inspection> {
@@ -87,14 +87,6 @@ export const geminiCli: AgentSetup = {
       ...settings.problems,
       ...(block ? [] : [`${envFile(file)} has no agentotel block: run agentotel init --agent gemini-cli`]),
     ];
-    const token = block?.map((l) => /Bearer ([^"]+)"/.exec(l)?.[1]).find(Boolean);
-    return {
-      files: [file, envFile(file)],
-      wired: !!block && !!settings.record && problems.length === 0,
-      problems,
-      wiring: settings.record?.wiring,
-      token,
-      wiredHookEvents: settings.wiredHookEvents,
-    };
+    return hooksAndBlockInspection([file, envFile(file)], settings, block, problems);
   },
 };

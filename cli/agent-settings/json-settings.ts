@@ -17,7 +17,7 @@ import {
   type JsonEdits,
   type JsonObject,
 } from './json-edits.ts';
-import type { RecordedWiring } from './wiring.ts';
+import { recordedWiring, type RecordedWiring, type Wiring } from './wiring.ts';
 
 export interface InstallRecord {
   agent: AgentName;
@@ -65,7 +65,7 @@ function parseRecord(file: string, text: string | null): InstallRecord | undefin
 export async function planJsonSettings(
   file: string,
   agent: AgentName,
-  install: { edits: (doc: JsonObject) => JsonEdits; wiring: RecordedWiring } | null,
+  install: { edits: (doc: JsonObject) => JsonEdits; wiring: Wiring } | null,
 ): Promise<FileChange[]> {
   const before = await readText(file);
   const doc = parseSettings(file, before);
@@ -88,7 +88,7 @@ export async function planJsonSettings(
     if (err instanceof EditError) throw new CliError(`${file}: ${err.message}; fix it and run again (nothing was written)`);
     throw err;
   }
-  const next: InstallRecord = { agent, fileCreated: record?.fileCreated ?? before === null, wiring: install.wiring, edits };
+  const next: InstallRecord = { agent, fileCreated: record?.fileCreated ?? before === null, wiring: recordedWiring(install.wiring), edits };
   return [
     { file, before, after: serialize(doc, before), backup: true },
     { ...recordChange, after: JSON.stringify(next, null, 2) + '\n' },

@@ -25,6 +25,16 @@ export interface Wiring {
 /** What an install record keeps of the wiring (no secret), for `agentotel status`. */
 export type RecordedWiring = Pick<Wiring, 'protocol' | 'otlpEndpoint' | 'hooksUrl' | 'hooks'>;
 
+export const recordedWiring = (w: Wiring): RecordedWiring => ({
+  protocol: w.protocol,
+  otlpEndpoint: w.otlpEndpoint,
+  hooksUrl: w.hooksUrl,
+  hooks: w.hooks,
+});
+
+/** Seconds an agent waits for a command hook: `agentotel hook` bounds itself at 200 ms of work; this covers starting node on a busy machine. */
+export const COMMAND_HOOK_TIMEOUT_S = 10;
+
 export interface Inspection {
   /** The files the agent's wiring lives in. */
   files: string[];
