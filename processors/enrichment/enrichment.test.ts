@@ -1,198 +1,429 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { modelCallView, sessionView, toolCallView } from '../../core/agent/genai.ts';
+import { agentSpanId, capturesToTraces, sessionTraceId, type SessionCapture, type SpanView } from '../../core/agent/session-spans.ts';
+import type { PublishedMessage } from '../../core/component.ts';
 import { ConfigError, Fields } from '../../core/config/fields.ts';
 import { MetricsRegistry } from '../../core/metrics.ts';
-import type { KeyValue, Span, TracesData } from '../../core/otlp/model.ts';
-import { attributesToMap, toAnyValue, type AttributeValue } from '../../core/otlp/attributes.ts';
+import { attributesToMap, type AttributeValue } from '../../core/otlp/attributes.ts';
+import type { TracesData } from '../../core/otlp/model.ts';
 import { eachSpan } from '../../core/otlp/traces.ts';
-import { BUNDLED_PRICING_FILE, enrichmentProcessorFactory } from './index.ts';
-import { costUsd, loadPricingTable, normalizeModel } from './pricing.ts';
+import type { EnrichmentProcessor } from './processor.ts';
+import { enrichmentProcessorFactory } from './index.ts';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
-const testdata = (name: string) => parse(readFileSync(path.join(here, 'testdata', name), 'utf8')) as unknown;
+const testdata = (name: string) => parse(readFileSync(path.join(here, 'testdata', name), 'utf8')) as Record<string, unknown>;
 const parseAt = (raw: unknown) => enrichmentProcessorFactory.parseConfig(new Fields(raw, 'processors.enrichment'));
 
-function processor(raw: Record<string, unknown> = {}, configDir = here) {
+function processor(raw: Record<string, unknown> = {}, recent: TracesData[] = [], metrics = new MetricsRegistry()): EnrichmentProcessor {
   return enrichmentProcessorFactory.create(parseAt(raw), {
     id: 'enrichment',
-    dataDir: tmpdir(),
-    configDir,
-    metrics: new MetricsRegistry(),
-    recentOutput: async function* () {},
+    dataDir: path.join(tmpdir(), 'agentotel-enrichment-test', 'enrichment'),
+    configDir: path.join(here, 'testdata'),
+    metrics,
+    recentOutput: async function* () {
+      for (const value of recent) yield { partition: 0, value } satisfies PublishedMessage;
+    },
+  }) as EnrichmentProcessor;
+}
+
+const SESSION = 'sess-1';
+const TRACE = sessionTraceId('claude-code', SESSION);
+const NOV = 1_795_305_393_000_000_000n; // 2026-11-21
+const MAY = 1_777_593_600_000_000_000n; // 2026-05-01
+const session = { kind: 'session', key: SESSION } as const;
+const prompt = { kind: 'prompt', key: 'p1' } as const;
+
+function capture(
+  views: SpanView[],
+  resource: Record<string, AttributeValue> = {},
+  path: SessionCapture['path'] = 'transcript',
+): SessionCapture {
+  return { agent: 'claude-code', sessionId: SESSION, path, resource, views };
+}
+
+interface CallUsage {
+  input: number;
+  output: number;
+  read?: number;
+  write?: number;
+  write1h?: number;
+  agentCost?: number;
+  startNs?: bigint;
+}
+
+function call(key: string, model: string, u: CallUsage, parent: SpanView['parent'] = prompt): SpanView {
+  return modelCallView(key, parent, 'anthropic', model, {
+    startNs: u.startNs ?? NOV,
+    attributes: {
+      'gen_ai.usage.input_tokens': u.input,
+      'gen_ai.usage.output_tokens': u.output,
+      'gen_ai.usage.cache_read.input_tokens': u.read,
+      'gen_ai.usage.cache_creation.input_tokens': u.write,
+      'gen_ai.usage.cache_creation.ephemeral_1h_input_tokens': u.write1h,
+      'agentotel.agent.cost_usd': u.agentCost,
+    },
   });
 }
 
-const attrs = (o: Record<string, AttributeValue>): KeyValue[] => Object.entries(o).map(([key, v]) => ({ key, value: toAnyValue(v) }));
-const message = (spanAttrs: Record<string, AttributeValue>[], resource: Record<string, AttributeValue> = {}): TracesData => ({
-  resourceSpans: [
-    {
-      resource: { attributes: attrs(resource) },
-      scopeSpans: [{ spans: spanAttrs.map((a, i): Span => ({ traceId: 'a'.repeat(32), spanId: `${i + 1}`.padStart(16, '0'), name: 'chat', startTimeUnixNano: '1', endTimeUnixNano: '2', attributes: attrs(a) })) }],
-    },
-  ],
-});
-const enriched = async (data: TracesData, raw: Record<string, unknown> = {}) =>
-  [...eachSpan(await processor(raw).processTraces(data))].map((c) => attributesToMap(c.span.attributes));
+const sessionWithCost = (usd: number, attributes: Record<string, AttributeValue> = {}) =>
+  sessionView('claude-code', SESSION, { startNs: NOV, attributes: { 'agentotel.agent.cost_usd': usd, ...attributes } });
 
-const call = (model: string, usage: Partial<Record<'input' | 'output' | 'read' | 'creation' | 'creation1h', number>>): Record<string, AttributeValue> => ({
-  'gen_ai.operation.name': 'chat',
-  'gen_ai.provider.name': 'anthropic',
-  'gen_ai.request.model': model,
-  'gen_ai.usage.input_tokens': usage.input ?? 0,
-  'gen_ai.usage.output_tokens': usage.output ?? 0,
-  ...(usage.read !== undefined ? { 'gen_ai.usage.cache_read.input_tokens': usage.read } : {}),
-  ...(usage.creation !== undefined ? { 'gen_ai.usage.cache_creation.input_tokens': usage.creation } : {}),
-  ...(usage.creation1h !== undefined ? { 'gen_ai.usage.cache_creation.ephemeral_1h_input_tokens': usage.creation1h } : {}),
-});
+/** Span attributes by span id. */
+async function run(p: EnrichmentProcessor, ...captures: SessionCapture[]): Promise<Map<string, Record<string, string>>> {
+  const out = await p.processTraces(capturesToTraces(captures));
+  return new Map([...eachSpan(out)].map(({ span }) => [span.spanId, attributesToMap(span.attributes)]));
+}
+const idOf = (ref: SpanView['ref']) => agentSpanId(TRACE, ref);
 
 describe('enrichment config', () => {
-  it('parses testdata/valid.yaml and loads the table it names', () => {
-    const config = parseAt(testdata('valid.yaml'));
-    expect(config.pricingFile).toBe('../../../config/pricing.yaml');
-    // Relative to the directory of the config file that holds it.
-    expect(() => processor(testdata('valid.yaml') as Record<string, unknown>, path.join(here, 'testdata'))).not.toThrow();
+  it('parses testdata/valid.yaml with every key, and creates the processor from it', () => {
+    expect(parseAt(testdata('valid.yaml'))).toEqual({
+      pricingFile: '../../../config/pricing.yaml',
+      teamsFile: 'teams.yaml',
+      maxTraces: 2000,
+      reconciliation: { driftThreshold: 0.02, driftMinUsd: 0.001 },
+      attribution: {
+        keys: { team: ['team', 'team.id'], user: ['user.email'], department: ['department', 'cost_center'], project: ['project'] },
+        pseudonymKey: '0123456789abcdef0123',
+      },
+    });
+    expect(() => processor(testdata('valid.yaml'))).not.toThrow();
+  });
+
+  it('has defaults for every key', () => {
+    expect(parseAt({})).toMatchObject({
+      pricingFile: undefined,
+      teamsFile: undefined,
+      maxTraces: 10_000,
+      reconciliation: { driftThreshold: 0.01, driftMinUsd: 0.0001 },
+      attribution: {
+        keys: { team: ['team', 'team.id', 'team.name'], user: ['user.email', 'user.id', 'enduser.id'] },
+        pseudonymKey: undefined,
+      },
+    });
   });
 
   it('rejects testdata/invalid.yaml naming the key', () => {
-    expect(() => parseAt(testdata('invalid.yaml'))).toThrow(new ConfigError('processors.enrichment.pricing_file', 'must be a string (got a list)'));
+    expect(() => parseAt(testdata('invalid.yaml'))).toThrow(
+      new ConfigError('processors.enrichment.reconciliation.drift_threshold', 'must be at least 0 (got -0.5)'),
+    );
   });
 
   it.each([
     [{ pricing_file: '' }, 'processors.enrichment.pricing_file: must not be empty'],
+    [{ teams_file: ['x'] }, 'processors.enrichment.teams_file: must be a string (got a list)'],
+    [{ max_traces: 0 }, 'processors.enrichment.max_traces: must be at least 1 (got 0)'],
+    [{ attribution: { team_keys: [] } }, 'processors.enrichment.attribution.team_keys: must name at least one attribute'],
+    [{ attribution: { pseudonym_key: 'short' } }, 'processors.enrichment.attribution.pseudonym_key: must be at least 16 characters'],
+    [{ reconciliation: { drift: 1 } }, 'processors.enrichment.reconciliation.drift: unknown key'],
     [{ pricing: 'x' }, 'processors.enrichment.pricing: unknown key'],
   ])('rejects %j', (raw, msg) => expect(() => parseAt(raw)).toThrow(msg));
-});
 
-describe('pricing table', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'pricing-'));
-  const file = (name: string, text: string) => {
-    writeFileSync(path.join(dir, name), text);
-    return name;
-  };
-  const ok = 'version: v1\neffective_date: 2026-01-01\nmodels:\n  m1: { input: 1, output: 2, cache_write_5m: 1.25, cache_write_1h: 2, cache_read: 0.1 }\n';
-
-  it('the bundled table holds the Anthropic list prices', () => {
-    const table = loadPricingTable(BUNDLED_PRICING_FILE, 'k');
-    expect(table.version).toBe('anthropic-2026-08-21');
-    expect(table.lookup('claude-sonnet-4-5')).toMatchObject({ input: 3, output: 15, cacheWrite5m: 3.75, cacheWrite1h: 6, cacheRead: 0.3 });
-    expect(table.lookup('claude-opus-4-1')).toMatchObject({ input: 15, output: 75, cacheWrite5m: 18.75, cacheWrite1h: 30, cacheRead: 1.5 });
-    expect(table.lookup('claude-haiku-4-5')).toMatchObject({ input: 1, output: 5, cacheWrite5m: 1.25, cacheWrite1h: 2, cacheRead: 0.1 });
+  it('an empty pseudonym key (an unset ${env:…:-}) is no key', () => {
+    expect(parseAt({ attribution: { pseudonym_key: '' } }).attribution.pseudonymKey).toBeUndefined();
   });
 
-  it('loads pricing_file relative to the config directory', async () => {
-    const p = processor({ pricing_file: file('ok.yaml', ok) }, dir);
-    const [span] = [...eachSpan(await p.processTraces(message([call('m1', { input: 1_000_000 })])))].map((c) => attributesToMap(c.span.attributes));
-    expect(span).toMatchObject({ 'agentotel.cost.usd': '1', 'agentotel.pricing.version': 'v1' });
-  });
-
-  it.each([
-    ['missing.yaml', null, 'processors.enrichment.pricing_file: cannot read pricing file'],
-    ['bad-yaml.yaml', 'models: [', 'bad-yaml.yaml: '],
-    ['no-version.yaml', ok.replace('version: v1\n', ''), 'no-version.yaml: version: is required'],
-    ['no-models.yaml', 'version: v1\neffective_date: x\nmodels: {}\n', 'no-models.yaml: models: must list at least one model'],
-    ['negative.yaml', ok.replace('input: 1,', 'input: -1,'), 'negative.yaml: models.m1.input: must be at least 0 (got -1)'],
-    ['missing-price.yaml', ok.replace(', cache_read: 0.1', ''), 'missing-price.yaml: models.m1.cache_read: is required'],
-    ['typo.yaml', ok.replace('cache_read', 'cache_reads'), 'typo.yaml: models.m1.cache_read: is required'],
-    ['currency.yaml', ok + 'currency: EUR\n', 'currency.yaml: currency: must be one of USD (got "EUR")'],
-  ])('rejects %s naming the key', (name, text, msg) => {
-    if (text !== null) file(name, text);
-    expect(() => processor({ pricing_file: name }, dir)).toThrow(ConfigError);
-    expect(() => processor({ pricing_file: name }, dir)).toThrow(msg);
-  });
-
-  it.each([
-    ['claude-sonnet-4-5-20250929', 'claude-sonnet-4-5'],
-    ['anthropic/claude-sonnet-4-5', 'claude-sonnet-4-5'],
-    ['us.anthropic.claude-sonnet-4-5-20250929-v1:0', 'claude-sonnet-4-5'],
-    ['anthropic.claude-haiku-4-5-20251001-v1:0', 'claude-haiku-4-5'],
-    ['claude-sonnet-4-5@20250929', 'claude-sonnet-4-5'],
-    ['Claude-Sonnet-4.5', 'claude-sonnet-4-5'],
-    ['claude-opus-4-6[1m]', 'claude-opus-4-6'],
-    ['claude-3-5-haiku-20241022', 'claude-3-5-haiku'],
-  ])('normalises %s', (model, expected) => expect(normalizeModel(model)).toBe(expected));
-
-  it('does not confuse versions: claude-opus-4-1 is not claude-opus-4, claude-opus-5-5 is unknown', () => {
-    const table = loadPricingTable(BUNDLED_PRICING_FILE, 'k');
-    expect(table.lookup('claude-opus-4-1-20250805')!.model).toBe('claude-opus-4-1');
-    expect(table.lookup('claude-opus-4-20250514')!.model).toBe('claude-opus-4');
-    expect(table.lookup('claude-3-5-haiku-20241022')!.model).toBe('claude-haiku-3-5');
-    expect(table.lookup('claude-opus-5-5')).toBeUndefined();
-  });
-
-  it('prices every token category, 1-hour cache writes at the 1-hour rate', () => {
-    const sonnet = { model: 's', input: 3, output: 15, cacheWrite5m: 3.75, cacheWrite1h: 6, cacheRead: 0.3 };
-    // 10,000 input = 1,000 uncached + 6,000 read + 3,000 written (1,000 of them with the 1h TTL).
-    // 1000*3 + 500*15 + 2000*3.75 + 1000*6 + 6000*0.3 = 3000 + 7500 + 7500 + 6000 + 1800 = 25,800 per MTok
-    expect(costUsd(sonnet, { input: 10_000, output: 500, cacheRead: 6_000, cacheCreation: 3_000, cacheCreation1h: 1_000 })).toBe(0.0258);
+  it('a missing teams file stops the processor at start naming the key', () => {
+    expect(() => processor({ teams_file: 'nope.yaml' })).toThrow('processors.enrichment.teams_file: cannot read teams file');
   });
 });
 
-describe('enrichment processor', () => {
-  it('prices Anthropic model calls, subtracting cache tokens from input', async () => {
-    // The first call of the g-secrets capture (3 in, 66 out, 14,420 cache writes) as Opus 4.5:
-    // 3*5 + 66*25 + 14420*6.25 = 91,790 per MTok. input_tokens includes the cache writes.
-    const [span] = await enriched(message([call('claude-opus-4-5-20251101', { input: 14_423, output: 66, read: 0, creation: 14_420 })]));
-    expect(span).toMatchObject({
-      'agentotel.cost.usd': '0.09179',
-      'agentotel.pricing.version': 'anthropic-2026-08-21',
-      'agentotel.pricing.model': 'claude-opus-4-5',
+describe('cost of model calls', () => {
+  it('prices a call at the price in effect at its start, recording the table version, model, date and tier', async () => {
+    // Opus 4.6, 250,000-token prompt: on 2026-05-01 above the 200K long-context threshold ($10 / $37.50), from 2026-08-21 not.
+    const spans = await run(
+      processor(),
+      capture([
+        call('req_may', 'claude-opus-4-6-20260205', { input: 250_000, output: 1_000, startNs: MAY }),
+        call('req_nov', 'claude-opus-4-6', { input: 250_000, output: 1_000 }),
+      ]),
+    );
+    expect(spans.get(idOf({ kind: 'model_call', key: 'req_may' }))).toMatchObject({
+      'agentotel.cost.usd': '2.5375',
+      'agentotel.pricing.version': '2026-11-23.1',
+      'agentotel.pricing.model': 'claude-opus-4-6',
+      'agentotel.pricing.effective_from': '2026-02-06',
+      'agentotel.pricing.tier': 'long_context',
     });
-    expect(span!['agentotel.cost.unpriced']).toBeUndefined();
+    expect(spans.get(idOf({ kind: 'model_call', key: 'req_nov' }))).toMatchObject({
+      'agentotel.cost.usd': '1.275',
+      'agentotel.pricing.effective_from': '2026-08-21',
+      'agentotel.pricing.tier': 'standard',
+    });
   });
 
-  it('prefers the response model and prices 1-hour writes from the documented attribute', async () => {
-    const attrsIn = { ...call('claude-sonnet-4-5', { input: 10_000, output: 500, read: 6_000, creation: 3_000, creation1h: 1_000 }), 'gen_ai.response.model': 'claude-sonnet-4-5-20250929' };
-    const [span] = await enriched(message([attrsIn]));
-    expect(span!['agentotel.cost.usd']).toBe('0.0258');
+  it('subtracts cache tokens from input and prices 1-hour writes at the 1-hour rate', async () => {
+    // The first call of g-secrets as Opus 4.5: 3 in, 66 out, 14,420 written: 3·5 + 66·25 + 14420·6.25 = 91,790 per MTok;
+    // the same with the writes' 1-hour TTL: 3·5 + 66·25 + 14420·10 = 145,865.
+    const spans = await run(
+      processor(),
+      capture([
+        call('req_5m', 'claude-opus-4-5', { input: 14_423, output: 66, write: 14_420 }),
+        call('req_1h', 'claude-opus-4-5', { input: 14_423, output: 66, write: 14_420, write1h: 14_420 }),
+      ]),
+    );
+    expect(spans.get(idOf({ kind: 'model_call', key: 'req_5m' }))!['agentotel.cost.usd']).toBe('0.09179');
+    expect(spans.get(idOf({ kind: 'model_call', key: 'req_1h' }))!['agentotel.cost.usd']).toBe('0.145865');
   });
 
-  it('flags an unknown model as unpriced, never $0', async () => {
-    const [unknown, missing] = await enriched(message([call('claude-opus-5-5', { input: 6, output: 615 }), { 'gen_ai.usage.output_tokens': 5 }]));
-    for (const span of [unknown, missing]) {
-      expect(span!['agentotel.cost.unpriced']).toBe('true');
-      expect(span!['agentotel.cost.usd']).toBeUndefined();
-      expect(span!['agentotel.pricing.version']).toBe('anthropic-2026-08-21');
+  it('flags an unknown or missing model as unpriced, never $0, and counts it', async () => {
+    const metrics = new MetricsRegistry();
+    const noModel = modelCallView('req_none', prompt, 'anthropic', undefined, { attributes: { 'gen_ai.usage.output_tokens': 5 } });
+    const spans = await run(processor({}, [], metrics), capture([call('req_x', 'claude-opus-9', { input: 6, output: 615 }), noModel]));
+    for (const key of ['req_x', 'req_none']) {
+      const span = spans.get(idOf({ kind: 'model_call', key }))!;
+      expect(span['agentotel.cost.unpriced']).toBe('true');
+      expect(span['agentotel.cost.usd']).toBeUndefined();
+      expect(span['agentotel.pricing.version']).toBe('2026-11-23.1');
     }
-  });
-
-  it('flags usage whose input does not include the cache tokens', async () => {
-    const [span] = await enriched(message([call('claude-haiku-4-5', { input: 1, output: 0, read: 1_000_000 })]));
-    expect(span).toMatchObject({ 'agentotel.cost.usd': '0.1', 'agentotel.cost.usage_inconsistent': 'true' });
+    expect(metrics.counter('agentotel_enrichment_unpriced_calls_total', '').get({ processor: 'enrichment' })).toBe(2);
   });
 
   it('does not price agent or tool spans (their usage is a total) nor spans without usage', async () => {
-    const spans = await enriched(message([{ ...call('claude-sonnet-4-5', { input: 100, output: 100 }), 'gen_ai.operation.name': 'invoke_agent' }, { 'gen_ai.operation.name': 'execute_tool' }]));
-    for (const span of spans) {
+    const spans = await run(
+      processor(),
+      capture([
+        sessionView('claude-code', SESSION, { attributes: { 'gen_ai.usage.input_tokens': 100, 'gen_ai.usage.output_tokens': 100 } }),
+        toolCallView('toolu_1', prompt, 'Bash'),
+      ]),
+    );
+    for (const span of spans.values()) {
       expect(span['agentotel.cost.usd']).toBeUndefined();
       expect(span['agentotel.cost.unpriced']).toBeUndefined();
+      expect(span['agentotel.pricing.version']).toBeUndefined();
     }
   });
 
-  it('attributes every span to the team and user of its resource, else unassigned', async () => {
-    const [a] = await enriched(message([{}], { team: 'platform', 'user.email': 'anon_1', 'user.id': 'u' }));
-    expect(a).toMatchObject({ 'agentotel.team': 'platform', 'agentotel.user': 'anon_1' });
-    const [b] = await enriched(message([{}], { 'user.id': 'u-7' }));
-    expect(b).toMatchObject({ 'agentotel.team': 'unassigned', 'agentotel.user': 'u-7' });
-    const [c] = await enriched(message([{ 'user.id': 'u-span' }]));
-    expect(c).toMatchObject({ 'agentotel.team': 'unassigned', 'agentotel.user': 'u-span' });
+  it('leaves its input untouched, and replaces what an earlier pass set', async () => {
+    const data = capturesToTraces([capture([call('req_1', 'claude-sonnet-4-6', { input: 10, output: 10 })], { team: 't' })]);
+    const [span] = [...eachSpan(data)];
+    span!.span.attributes!.push(
+      { key: 'agentotel.cost.unpriced', value: { boolValue: true } },
+      { key: 'agentotel.team', value: { stringValue: 'old' } },
+    );
+    const before = structuredClone(data);
+    const [out] = [...eachSpan(await processor().processTraces(data))].map((c) => attributesToMap(c.span.attributes));
+    expect(data).toEqual(before);
+    expect(out).toMatchObject({ 'agentotel.team': 't', 'agentotel.cost.usd': '0.00018' });
+    expect(out!['agentotel.cost.unpriced']).toBeUndefined();
+  });
+});
+
+describe('reconciliation with the agent’s own cost', () => {
+  // claude-opus-5-5 as Claude Code 2.1.328 prices it: a-baseline's calls cost 0.072567 and 0.004202.
+  const first = { input: 3 + 14_215, output: 74, write: 14_215 };
+  const second = { input: 1 + 14_215 + 187, output: 21, read: 14_215, write: 187 };
+
+  it('per model call: both figures, and drift flagged beyond the threshold', async () => {
+    const spans = await run(
+      processor(),
+      capture(
+        [
+          call('req_ok', 'claude-opus-5-5', { ...first, agentCost: 0.07256699999999999 }),
+          call('req_off', 'claude-opus-5-5', { ...first, agentCost: 0.08 }),
+          call('req_tiny', 'claude-opus-5-5', { ...second, agentCost: 0.00425 }), // 4.8e-5 off: 1.1%, under $0.0001
+        ],
+        {},
+        'otel',
+      ),
+    );
+    expect(spans.get(idOf({ kind: 'model_call', key: 'req_ok' }))).toMatchObject({
+      'agentotel.cost.usd': '0.072567',
+      'agentotel.agent.cost_usd': '0.07256699999999999',
+      'agentotel.cost.drift_usd': '0',
+      'agentotel.cost.drift': 'false',
+    });
+    expect(spans.get(idOf({ kind: 'model_call', key: 'req_off' }))).toMatchObject({
+      'agentotel.cost.drift_usd': '0.007433',
+      'agentotel.cost.drift': 'true',
+    });
+    expect(spans.get(idOf({ kind: 'model_call', key: 'req_tiny' }))).toMatchObject({ 'agentotel.cost.drift': 'false' });
   });
 
-  it('leaves its input untouched', async () => {
-    const input = message([call('claude-sonnet-4-5', { input: 10, output: 10 })], { team: 't' });
-    const before = structuredClone(input);
-    await processor().processTraces(input);
-    expect(input).toEqual(before);
+  it('per session: the sum of its model calls (across messages) against the reported total', async () => {
+    const p = processor();
+    await run(p, capture([call('req_1', 'claude-opus-5-5', first)]));
+    const spans = await run(p, capture([sessionWithCost(0.07676899999999999), call('req_2', 'claude-opus-5-5', second)]));
+    expect(spans.get(idOf(session))).toMatchObject({
+      'agentotel.cost.computed_usd': '0.076769',
+      'agentotel.cost.drift': 'false',
+    });
+    const off = await run(p, capture([sessionWithCost(0.1)]));
+    expect(off.get(idOf(session))).toMatchObject({ 'agentotel.cost.drift_usd': '0.023231', 'agentotel.cost.drift': 'true' });
   });
 
-  it('leaves its input untouched when a span already carries the attributes it sets (a message processed again)', async () => {
-    const input = message([{ ...call('claude-sonnet-4-5', { input: 10, output: 10 }), 'agentotel.team': 'old', 'agentotel.cost.usd': 99 }], { team: 't' });
-    const before = structuredClone(input);
-    const [span] = await enriched(input);
-    expect(span).toMatchObject({ 'agentotel.team': 't' });
-    expect(span!['agentotel.cost.usd']).not.toBe('99');
-    expect(input).toEqual(before);
+  it('trap: a resumed session repeating earlier records, and repeated snapshots of a call, count once', async () => {
+    const p = processor();
+    const once = [call('req_1', 'claude-opus-5-5', first), call('req_2', 'claude-opus-5-5', second)];
+    await run(p, capture(once), capture(once, {}, 'otel'));
+    await run(p, capture(once)); // the resumed run's transcript repeats them: same span ids
+    const spans = await run(p, capture([sessionWithCost(0.07676899999999999)]));
+    expect(spans.get(idOf(session))!['agentotel.cost.computed_usd']).toBe('0.076769');
+  });
+
+  it('counts unpriced calls of the session instead of treating them as $0', async () => {
+    const spans = await run(
+      processor(),
+      capture([call('req_1', 'claude-opus-5-5', first), call('req_2', 'claude-opus-9', second), sessionWithCost(0.076769)]),
+    );
+    expect(spans.get(idOf(session))).toMatchObject({
+      'agentotel.cost.computed_usd': '0.072567',
+      'agentotel.cost.unpriced_calls': '1',
+      'agentotel.cost.drift': 'true',
+    });
+  });
+
+  it('rebuilds the sessions’ costs from its recent output when given partitions (a restart, a rebalance)', async () => {
+    const written = await processor().processTraces(
+      capturesToTraces([capture([call('req_1', 'claude-opus-5-5', first), call('req_2', 'claude-opus-5-5', second)])]),
+    );
+    const restarted = processor({}, [written]);
+    await restarted.assign([0]);
+    const spans = await run(restarted, capture([sessionWithCost(0.07676899999999999)]));
+    expect(spans.get(idOf(session))).toMatchObject({ 'agentotel.cost.computed_usd': '0.076769', 'agentotel.cost.drift': 'false' });
+  });
+});
+
+describe('subagents', () => {
+  const subagent = { kind: 'subagent', key: 'a77' } as const;
+  const agentTool = { kind: 'tool_call', key: 'toolu_agent' } as const;
+  const subagentView: SpanView = {
+    ref: subagent,
+    parent: agentTool,
+    name: 'invoke_agent Explore',
+    attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.id': 'a77', 'gen_ai.agent.name': 'Explore' },
+  };
+
+  it('trap: a subagent’s calls carry the subagent and the session; the session total includes them once', async () => {
+    const p = processor();
+    const spans = await run(
+      p,
+      capture([
+        call('req_main', 'claude-haiku-4-5', { input: 1_000_000, output: 0 }, prompt),
+        subagentView,
+        call('req_sub', 'claude-haiku-4-5', { input: 0, output: 200_000 }, subagent),
+        toolCallView('toolu_glob', subagent, 'Glob'),
+      ]),
+    );
+    const sub = spans.get(idOf({ kind: 'model_call', key: 'req_sub' }))!;
+    expect(sub).toMatchObject({ 'agentotel.subagent.id': 'a77', 'agentotel.subagent.type': 'Explore', 'gen_ai.conversation.id': SESSION });
+    expect(spans.get(idOf({ kind: 'tool_call', key: 'toolu_glob' }))).toMatchObject({ 'agentotel.subagent.id': 'a77' });
+    expect(spans.get(idOf({ kind: 'model_call', key: 'req_main' }))!['agentotel.subagent.id']).toBeUndefined();
+    // $1 main + $1 subagent: the session's total is $2, the subagent's (its calls) $1.
+    const total = await run(p, capture([sessionWithCost(2)]));
+    expect(total.get(idOf(session))).toMatchObject({ 'agentotel.cost.computed_usd': '2', 'agentotel.cost.drift': 'false' });
+  });
+});
+
+describe('attribution', () => {
+  const whoOf = async (p: EnrichmentProcessor, views: SpanView[], resource: Record<string, AttributeValue> = {}) => {
+    const spans = await run(p, capture(views, resource));
+    return [...spans.values()].map((s) => ({
+      team: s['agentotel.team'],
+      user: s['agentotel.user'],
+      project: s['agentotel.project'],
+      department: s['agentotel.department'],
+    }));
+  };
+  const tool = toolCallView('toolu_1', prompt, 'Bash');
+
+  it('takes team, user, department and project from the resource (OTEL_RESOURCE_ATTRIBUTES, hook identity)', async () => {
+    expect(
+      await whoOf(processor(), [tool], { team: 'platform', 'user.email': 'anon_1', 'user.id': 'u', department: 'eng', project: 'api' }),
+    ).toEqual([{ team: 'platform', user: 'anon_1', project: 'api', department: 'eng' }]);
+    expect(await whoOf(processor(), [tool], { 'team.id': 'core', 'user.id': 'u-7' })).toEqual([
+      { team: 'core', user: 'u-7', project: 'unassigned', department: undefined },
+    ]);
+  });
+
+  it('falls back to the span’s own attributes, then to what other views of the session told', async () => {
+    const userOnSpan = toolCallView('toolu_2', prompt, 'Bash', { attributes: { 'user.id': 'u-span' } });
+    expect(await whoOf(processor(), [userOnSpan])).toEqual([
+      { team: 'unassigned', user: 'u-span', project: 'unassigned', department: undefined },
+    ]);
+    const p = processor();
+    await run(p, capture([sessionView('claude-code', SESSION)], { team: 'payments', 'user.email': 'anon_9' }, 'hooks'));
+    expect(await whoOf(p, [tool])).toEqual([{ team: 'payments', user: 'anon_9', project: 'unassigned', department: undefined }]);
+  });
+
+  it('maps users (also by their pseudonym) and repositories with the teams file; the rest is unassigned, visibly', async () => {
+    const key = '0123456789abcdef0123';
+    const p = processor({ teams_file: 'teams.yaml', attribution: { pseudonym_key: key } });
+    const anon = (await import('./teams.ts')).pseudonymOf(key, 'ana@example.com');
+    expect(await whoOf(p, [tool], { 'user.email': anon })).toEqual([
+      { team: 'payments', user: anon, project: 'unassigned', department: 'finance' },
+    ]);
+    const repo = { 'vcs.repository.url.full': 'git@github.com:acme/payments-api.git' };
+    expect(await whoOf(processor({ teams_file: 'teams.yaml' }), [tool], { 'user.email': 'eve@example.com', ...repo })).toEqual([
+      { team: 'payments', user: 'eve@example.com', project: 'payments-api', department: 'engineering' },
+    ]);
+    // No entry: the org's team, the repository path as project.
+    expect(
+      await whoOf(processor({ teams_file: 'teams.yaml' }), [tool], { 'vcs.repository.url.full': 'https://github.com/acme/infra' }),
+    ).toEqual([{ team: 'platform', user: 'unassigned', project: 'acme/infra', department: 'engineering' }]);
+    // The resource's own team wins over the mapping.
+    expect((await whoOf(processor({ teams_file: 'teams.yaml' }), [tool], { team: 'sre', 'user.email': 'ana@example.com' }))[0]!.team).toBe(
+      'sre',
+    );
+  });
+
+  it('takes the redaction processor’s generated key from its data directory when none is configured', async () => {
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const dataDir = path.join(tmpdir(), `agentotel-enrichment-key-${process.pid}`);
+    mkdirSync(path.join(dataDir, 'redaction'), { recursive: true });
+    const key = 'f'.repeat(64);
+    writeFileSync(path.join(dataDir, 'redaction', 'pseudonym.key'), key + '\n');
+    const p = enrichmentProcessorFactory.create(parseAt({ teams_file: 'teams.yaml' }), {
+      id: 'enrichment',
+      dataDir: path.join(dataDir, 'enrichment'),
+      configDir: path.join(here, 'testdata'),
+      metrics: new MetricsRegistry(),
+      recentOutput: async function* () {},
+    }) as EnrichmentProcessor;
+    await p.start();
+    const anon = (await import('./teams.ts')).pseudonymOf(key, 'bob@example.com');
+    expect((await whoOf(p, [tool], { 'user.email': anon }))[0]!.team).toBe('platform');
+  });
+
+  it('takes the project from the session’s working directory when no repository is known', async () => {
+    const p = processor();
+    await run(p, capture([sessionView('claude-code', SESSION, { attributes: { 'agentotel.session.cwd': '~/projects/hello-node' } })]));
+    expect((await whoOf(p, [tool]))[0]!.project).toBe('hello-node');
+  });
+});
+
+describe('git context', () => {
+  it('copies the resource’s and the session’s repository, branch and commit onto every span, never over the span’s own', async () => {
+    const p = processor();
+    // The command hook's git context on the resource; the transcript's session view knows the branch.
+    await run(
+      p,
+      capture(
+        [sessionView('claude-code', SESSION)],
+        { 'vcs.repository.url.full': 'https://github.com/acme/api', 'vcs.ref.head.name': 'main', 'vcs.ref.head.revision': 'abc123' },
+        'hooks',
+      ),
+    );
+    const spans = await run(
+      p,
+      capture([
+        sessionView('claude-code', SESSION, { attributes: { 'vcs.ref.head.name': 'feature' } }),
+        call('req_1', 'claude-haiku-4-5', { input: 1, output: 1 }),
+      ]),
+    );
+    expect(spans.get(idOf(session))).toMatchObject({
+      'vcs.ref.head.name': 'feature',
+      'vcs.repository.url.full': 'https://github.com/acme/api',
+    });
+    expect(spans.get(idOf({ kind: 'model_call', key: 'req_1' }))).toMatchObject({
+      'vcs.repository.url.full': 'https://github.com/acme/api',
+      'vcs.ref.head.name': 'feature',
+      'vcs.ref.head.revision': 'abc123',
+      'agentotel.project': 'acme/api',
+    });
   });
 });

@@ -1,87 +1,104 @@
 /**
- * The enrichment processor: the USD cost of each model call from the pricing table, and the
- * team and user every span is attributed to.
+ * The enrichment processor: the USD cost of each model call (reconciled with the agent's own
+ * figure where it reported one), the session total set against the agent's, and on every span
+ * the team, user and project it is attributed to, its git context and its subagent.
  */
-import type { Processor } from '../../core/component.ts';
+import type { Processor, ProcessorContext } from '../../core/component.ts';
+import type { Counter } from '../../core/metrics.ts';
+import { getString, setAttribute } from '../../core/otlp/attributes.ts';
 import type { KeyValue, Resource, Span, TracesData } from '../../core/otlp/model.ts';
-import { getNumber, getString, setAttribute } from '../../core/otlp/attributes.ts';
-import { mapTraces } from '../../core/otlp/traces.ts';
-import { costUsd, type PricingTable } from './pricing.ts';
-import { UNASSIGNED } from '../../core/agent/session-spans.ts';
+import { eachSpan, mapTraces } from '../../core/otlp/traces.ts';
+import { EnrichAttr, VCS_KEYS, VCS_REPOSITORY } from './attributes.ts';
+import { attribute } from './attribution.ts';
+import { isModelCall, isReportedTotal, type SpanPricer } from './span-pricer.ts';
+import type { TeamsMapping } from './teams.ts';
+import type { TraceFactsStore } from './trace-facts.ts';
 
-export const ATTR_COST_USD = 'agentotel.cost.usd';
-export const ATTR_UNPRICED = 'agentotel.cost.unpriced';
-export const ATTR_USAGE_INCONSISTENT = 'agentotel.cost.usage_inconsistent';
-export const ATTR_PRICING_VERSION = 'agentotel.pricing.version';
-export const ATTR_PRICING_MODEL = 'agentotel.pricing.model';
-export const ATTR_TEAM = 'agentotel.team';
-export const ATTR_USER = 'agentotel.user';
-/** Anthropic's usage.cache_creation.ephemeral_1h_input_tokens: how many cache writes had the 1-hour TTL. */
-export const ATTR_CACHE_CREATION_1H = 'gen_ai.usage.cache_creation.ephemeral_1h_input_tokens';
-
-/** Operations that are one model call; agent and tool spans may carry usage totals, never priced again. */
-const MODEL_CALL_OPERATIONS = new Set(['chat', 'text_completion', 'generate_content']);
-
-function isModelCall(attrs: KeyValue[] | undefined): boolean {
-  const operation = getString(attrs, 'gen_ai.operation.name');
-  if (operation !== undefined && !MODEL_CALL_OPERATIONS.has(operation)) return false;
-  return getNumber(attrs, 'gen_ai.usage.input_tokens') !== undefined || getNumber(attrs, 'gen_ai.usage.output_tokens') !== undefined;
+export interface EnrichmentMetrics {
+  priced: Counter;
+  unpriced: Counter;
+  drift: Counter;
+  labels: Record<string, string>;
 }
 
-const TEAM_KEYS = ['team'];
-const USER_KEYS = ['user.email', 'user.id'];
-
-const tokens = (attrs: KeyValue[], key: string): number => Math.max(0, getNumber(attrs, key) ?? 0);
-
-const firstOf = (keys: string[], ...lists: (KeyValue[] | undefined)[]): string | undefined => {
-  for (const attrs of lists) {
-    for (const key of keys) {
-      const v = getString(attrs, key);
-      if (v) return v;
-    }
-  }
-  return undefined;
-};
+export interface EnrichmentParts {
+  pricer: SpanPricer;
+  facts: TraceFactsStore;
+  /** The team mapping (indexed by pseudonyms too once start() found the key). */
+  mapping: TeamsMapping;
+  metrics: EnrichmentMetrics;
+  /** Warm-up before the first message (the redaction processor's key). */
+  start?: () => void;
+  recentOutput?: ProcessorContext['recentOutput'];
+}
 
 export class EnrichmentProcessor implements Processor {
-  constructor(private readonly pricing: PricingTable) {}
+  constructor(private readonly parts: EnrichmentParts) {}
 
-  processTraces(data: TracesData): TracesData {
-    return mapTraces(data, (span, resource) => this.enrich(span, resource));
+  async start(): Promise<void> {
+    this.parts.start?.();
   }
 
-  private enrich(input: Span, resource: Resource | undefined): Span {
-    const attributes = [...(input.attributes ?? [])];
+  /**
+   * Partitions this worker gets (at start, after a rebalance): the facts of their sessions (costs,
+   * identity, subagents) are rebuilt from what was written to them recently, by this worker or another.
+   */
+  async assign(partitions: number[]): Promise<void> {
+    if (!this.parts.recentOutput || partitions.length === 0) return;
+    for await (const { value } of this.parts.recentOutput({ partitions })) {
+      for (const { span, resource } of eachSpan(value)) this.parts.facts.replay(span, resource);
+    }
+  }
+
+  processTraces(data: TracesData): TracesData {
+    const { pricer, facts, metrics } = this.parts;
+    // First what the whole message tells of its sessions, so that a session view is reconciled
+    // with the model calls that came with it and views early in the message learn from later ones.
+    const priced = new Map<Span, KeyValue[]>();
+    for (const { span, resource } of eachSpan(data)) {
+      const trace = facts.learn(span, resource);
+      if (!isModelCall(span.attributes)) continue;
+      const attrs = [...(span.attributes ?? [])];
+      const usd = pricer.priceModelCall(attrs, span.startTimeUnixNano);
+      trace.setCost(span.spanId, usd);
+      priced.set(span, attrs);
+      (usd === undefined ? metrics.unpriced : metrics.priced).inc(metrics.labels);
+    }
+    return mapTraces(data, (span, resource) => this.enrich(span, resource, priced.get(span)));
+  }
+
+  private enrich(input: Span, resource: Resource | undefined, priced: KeyValue[] | undefined): Span {
+    const { facts, pricer, metrics } = this.parts;
+    const attributes = priced ?? [...(input.attributes ?? [])];
+    const trace = facts.get(input.traceId);
     const r = resource?.attributes;
-    setAttribute(attributes, ATTR_TEAM, firstOf(TEAM_KEYS, r, input.attributes) ?? UNASSIGNED);
-    setAttribute(attributes, ATTR_USER, firstOf(USER_KEYS, r, input.attributes) ?? UNASSIGNED);
-    if (isModelCall(input.attributes)) this.price(attributes);
+
+    const repository = getString(input.attributes, VCS_REPOSITORY) || getString(r, VCS_REPOSITORY) || undefined;
+    const who = attribute(facts.identityOf(input, resource), trace, repository, this.parts.mapping);
+    setAttribute(attributes, EnrichAttr.team, who.team);
+    setAttribute(attributes, EnrichAttr.user, who.user);
+    setAttribute(attributes, EnrichAttr.project, who.project);
+    if (who.department !== undefined) setAttribute(attributes, EnrichAttr.department, who.department);
+
+    for (const key of VCS_KEYS) {
+      if (getString(input.attributes, key)) continue;
+      const v = getString(r, key) || trace?.git[key];
+      if (v) setAttribute(attributes, key, v);
+    }
+
+    const subagent = input.parentSpanId ? trace?.subagents.get(input.parentSpanId) : undefined;
+    if (subagent) {
+      setAttribute(attributes, EnrichAttr.subagentId, subagent.id);
+      if (subagent.type) setAttribute(attributes, EnrichAttr.subagentType, subagent.type);
+    }
+
+    const total = isReportedTotal(input.attributes) ? trace?.total() : undefined;
+    if (total) pricer.reconcileTotal(attributes, total.usd, total.unpriced);
+    if (getString(attributes, EnrichAttr.drift) === 'true') metrics.drift.inc(metrics.labels);
+
     // Copy, then assign: a spread literal adding a field the input lacks takes V8's slow path.
     const span = { ...input };
     span.attributes = attributes;
     return span;
-  }
-
-  private price(attrs: KeyValue[]): void {
-    setAttribute(attrs, ATTR_PRICING_VERSION, this.pricing.version);
-    const model = getString(attrs, 'gen_ai.response.model') || getString(attrs, 'gen_ai.request.model');
-    const price = model ? this.pricing.lookup(model) : undefined;
-    if (!price) {
-      // Never $0: an unknown model is flagged so dashboards can show it as unpriced.
-      setAttribute(attrs, ATTR_UNPRICED, true);
-      return;
-    }
-    const usage = {
-      input: tokens(attrs, 'gen_ai.usage.input_tokens'),
-      output: tokens(attrs, 'gen_ai.usage.output_tokens'),
-      cacheRead: tokens(attrs, 'gen_ai.usage.cache_read.input_tokens'),
-      cacheCreation: tokens(attrs, 'gen_ai.usage.cache_creation.input_tokens'),
-      cacheCreation1h: tokens(attrs, ATTR_CACHE_CREATION_1H),
-    };
-    // The conventions count cache tokens inside input_tokens; a producer that does not is
-    // priced as if it did (uncached input clamped to 0) and flagged.
-    if (usage.input < usage.cacheRead + usage.cacheCreation) setAttribute(attrs, ATTR_USAGE_INCONSISTENT, true);
-    setAttribute(attrs, ATTR_COST_USD, costUsd(price, usage));
-    setAttribute(attrs, ATTR_PRICING_MODEL, price.model);
   }
 }
