@@ -2,27 +2,15 @@
  * Codex hook payloads of every Codex fixture, in the order the CLI ran the hooks: the views
  * must tell the facts the scenario's MANIFEST states that hooks can know.
  */
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AgentSpanAttr, GenAiAttr } from '../../core/agent/genai.ts';
 import { AgentAttr } from '../../core/agent/session-spans.ts';
-import {
-  agentScenarios,
-  attr,
-  foldViews,
-  hookInvocations,
-  manifestFacts,
-  messageText,
-  viewsOf,
-} from '../../test/helpers/agent-fixtures.ts';
+import { agentScenarios, attr, hookScenario, messageText, viewsOf } from '../../test/helpers/agent-fixtures.ts';
 import { codexHooks } from './codex.ts';
 import { HookPayloadError } from './hook-format.ts';
 
-describe.each(agentScenarios('codex').map((d) => [path.basename(d), d]))('Codex hooks of fixture %s', (_name, dir) => {
-  const facts = manifestFacts(dir);
-  const hooks = hookInvocations(dir);
-  const captures = hooks.map((h) => codexHooks.toCapture(h.payload, h.receivedNs));
-  const views = foldViews(captures);
+describe.each(agentScenarios('codex'))('Codex hooks of fixture %s', (_name, dir) => {
+  const { facts, hooks, captures, views } = hookScenario(dir, codexHooks);
   const at = (event: string) => hooks.find((h) => h.event === event)!.receivedNs;
 
   it('names the session by its id, from SessionStart to SessionEnd', () => {

@@ -3,20 +3,11 @@
  * must tell the facts the scenario's MANIFEST states that hooks can know. Gemini's hooks carry
  * no prompt id and no tool call id: prompts and tool calls are events of the session.
  */
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { geminiModelCallKey } from '../../core/agent/gemini.ts';
 import { AgentSpanAttr, GenAiAttr } from '../../core/agent/genai.ts';
 import { AgentAttr, toNs } from '../../core/agent/session-spans.ts';
-import {
-  agentScenarios,
-  attr,
-  foldViews,
-  hookInvocations,
-  manifestFacts,
-  messageText,
-  viewsOf,
-} from '../../test/helpers/agent-fixtures.ts';
+import { agentScenarios, attr, hookScenario, messageText, viewsOf } from '../../test/helpers/agent-fixtures.ts';
 import { geminiHooks } from './gemini.ts';
 import { HookPayloadError } from './hook-format.ts';
 
@@ -25,11 +16,8 @@ interface ModelUsage {
   output_tokens: number;
 }
 
-describe.each(agentScenarios('gemini').map((d) => [path.basename(d), d]))('Gemini hooks of fixture %s', (_name, dir) => {
-  const facts = manifestFacts(dir);
-  const hooks = hookInvocations(dir);
-  const captures = hooks.map((h) => geminiHooks.toCapture(h.payload, h.receivedNs));
-  const views = foldViews(captures);
+describe.each(agentScenarios('gemini'))('Gemini hooks of fixture %s', (_name, dir) => {
+  const { facts, hooks, captures, views } = hookScenario(dir, geminiHooks);
   const [session] = viewsOf(views, 'session');
   const timestamp = (event: string) => toNs(hooks.find((h) => h.event === event)!.payload.timestamp as string);
   const events = (name: string) => (session?.events ?? []).filter((e) => e.name === name);

@@ -7,29 +7,20 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AgentSpanAttr, GenAiAttr } from '../../core/agent/genai.ts';
-import type { SessionCapture } from '../../core/agent/session-spans.ts';
 import {
   agentScenarios,
   attr,
-  foldViews,
-  manifestFacts,
+  codexUsageOf,
   messageText,
-  transcriptFiles,
+  parseTranscript,
+  transcriptScenario,
   viewsOf,
 } from '../../test/helpers/agent-fixtures.ts';
 import { codexFormat } from './codex.ts';
 
-function parse(file: string, lines: string[]) {
-  const parser = codexFormat.createParser(file);
-  const captures: SessionCapture[] = lines.flatMap((l) => parser.parseLine(l));
-  return { parser, captures, views: foldViews(captures) };
-}
-
-describe.each(agentScenarios('codex').map((d) => [path.basename(d), d]))('Codex rollout of fixture %s', (_name, dir) => {
-  const facts = manifestFacts(dir);
-  const [file, ...others] = transcriptFiles(dir);
-  const lines = readFileSync(file!, 'utf8').split('\n');
-  const { parser, captures, views } = parse(file!, lines);
+describe.each(agentScenarios('codex'))('Codex rollout of fixture %s', (_name, dir) => {
+  const { facts, file, others, lines } = transcriptScenario(dir);
+  const { parser, captures, views } = parseTranscript(codexFormat, lines, file);
   const [prompt, ...morePrompts] = viewsOf(views, 'prompt');
 
   it('names the session by its thread id, with the CLI version and the project', () => {
@@ -73,11 +64,7 @@ describe.each(agentScenarios('codex').map((d) => [path.basename(d), d]))('Codex 
   it('tells each model call once, keyed by its usage, with the totals the CLI reported (cached in input, reasoning in output)', () => {
     const calls = viewsOf(views, 'model_call');
     expect(calls).toHaveLength(2);
-    const sum = (key: string) => calls.reduce((n, c) => n + (attr(c, key) as number), 0);
-    expect(sum(GenAiAttr.inputTokens)).toBe(facts.cliUsage.input_tokens);
-    expect(sum(GenAiAttr.cacheReadTokens)).toBe(facts.cliUsage.cached_input_tokens);
-    expect(sum(GenAiAttr.outputTokens)).toBe(facts.cliUsage.output_tokens);
-    expect(sum(GenAiAttr.reasoningTokens)).toBe(facts.cliUsage.reasoning_output_tokens);
+    expect(facts.cliUsage).toMatchObject(codexUsageOf(calls));
     for (const c of calls) {
       expect(c).toMatchObject({ name: 'chat gpt-5.5', parent: prompt!.ref });
       expect(c.ref.key).toBe(
@@ -110,7 +97,7 @@ describe.each(agentScenarios('codex').map((d) => [path.basename(d), d]))('Codex 
         ? l.replace('"exit_code":0', '"exit_code":1').replace('Process exited with code 0', 'Process exited with code 1')
         : l,
     );
-    const [tool] = viewsOf(parse(file!, failed).views, 'tool_call');
+    const [tool] = viewsOf(parseTranscript(codexFormat, failed, file).views, 'tool_call');
     expect(attr(tool, AgentSpanAttr.toolOutcome)).toBe('error');
     expect(attr(tool, AgentSpanAttr.toolExitCode)).toBe(1);
     expect(tool!.error).toBe('exit code 1');

@@ -3,20 +3,11 @@
  * tell the facts the scenario's MANIFEST states that a chat file records, survive the record
  * rewritten once its tool calls are attached, and take a non-zero exit code as an error.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AgentSpanAttr, GenAiAttr } from '../../core/agent/genai.ts';
-import { toNs, type SessionCapture } from '../../core/agent/session-spans.ts';
-import {
-  agentScenarios,
-  attr,
-  foldViews,
-  manifestFacts,
-  messageText,
-  transcriptFiles,
-  viewsOf,
-} from '../../test/helpers/agent-fixtures.ts';
+import { toNs } from '../../core/agent/session-spans.ts';
+import { agentScenarios, attr, messageText, parseTranscript, transcriptScenario, viewsOf } from '../../test/helpers/agent-fixtures.ts';
 import { geminiFormat } from './gemini.ts';
 
 interface ModelUsage {
@@ -25,24 +16,15 @@ interface ModelUsage {
   cached: number;
 }
 
-function parse(lines: string[]) {
-  const parser = geminiFormat.createParser();
-  const perLine: SessionCapture[][] = lines.map((l) => parser.parseLine(l));
-  const captures = perLine.flat();
-  return { parser, perLine, captures, views: foldViews(captures) };
-}
-
-describe.each(agentScenarios('gemini').map((d) => [path.basename(d), d]))('Gemini chat file of fixture %s', (_name, dir) => {
-  const facts = manifestFacts(dir);
-  const [file, ...others] = transcriptFiles(dir);
-  const lines = readFileSync(file!, 'utf8').split('\n');
-  const { parser, perLine, captures, views } = parse(lines);
+describe.each(agentScenarios('gemini'))('Gemini chat file of fixture %s', (_name, dir) => {
+  const { facts, file, others, lines } = transcriptScenario(dir);
+  const { parser, perLine, captures, views } = parseTranscript(geminiFormat, lines, file);
   const [session, ...moreSessions] = viewsOf(views, 'session');
   const calls = viewsOf(views, 'model_call');
 
   it('names the session by its id, from the start time to the last update', () => {
     expect(others).toEqual([]);
-    expect(path.basename(file!)).toMatch(new RegExp(`^session-.+-${facts.sessionId.slice(0, 8)}\\.jsonl$`));
+    expect(path.basename(file)).toMatch(new RegExp(`^session-.+-${facts.sessionId.slice(0, 8)}\\.jsonl$`));
     expect(captures.every((c) => c.agent === 'gemini-cli' && c.path === 'transcript' && c.sessionId === facts.sessionId)).toBe(true);
     expect(moreSessions).toEqual([]);
     const meta = JSON.parse(lines[0]!) as { startTime: string };
@@ -98,7 +80,7 @@ describe.each(agentScenarios('gemini').map((d) => [path.basename(d), d]))('Gemin
 
   it('takes "Exit Code: 1" in a result as a failure though the chat file says success', () => {
     const failed = lines.map((l) => l.replaceAll('Output: 2\\n', 'Output: 0\\nExit Code: 1\\n'));
-    const [tool] = viewsOf(parse(failed).views, 'tool_call');
+    const [tool] = viewsOf(parseTranscript(geminiFormat, failed).views, 'tool_call');
     expect(attr(tool, AgentSpanAttr.toolOutcome)).toBe('error');
     expect(attr(tool, AgentSpanAttr.toolExitCode)).toBe(1);
     expect(tool!.error).toBe('exit code 1');
@@ -107,7 +89,7 @@ describe.each(agentScenarios('gemini').map((d) => [path.basename(d), d]))('Gemin
 
 describe('Gemini chat file, lines out of the ordinary', () => {
   it('skips what it cannot read, counted, and records before the metadata line', () => {
-    const { parser, captures } = parse([
+    const { parser, captures } = parseTranscript(geminiFormat, [
       '{"id":"a","type":"user","content":[{"text":"hi"}],"timestamp":"2026-11-21T23:44:10.000Z"}',
       '{"sessionId":"s1","projectHash":"h","startTime":"2026-11-21T23:44:09.926Z","lastUpdated":"2026-11-21T23:44:09.926Z","kind":"main"}',
       'not json',

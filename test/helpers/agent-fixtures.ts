@@ -13,11 +13,14 @@ import {
   type SessionCapture,
   type SpanView,
 } from '../../core/agent/session-spans.ts';
+import { GenAiAttr } from '../../core/agent/genai.ts';
 import { getString, type AttributeValue } from '../../core/otlp/attributes.ts';
 import { decodeJson, decodeProtobuf } from '../../core/otlp/codec.ts';
-import type { LogRecord, LogsData, Span, TracesData } from '../../core/otlp/model.ts';
+import type { KeyValue, LogRecord, LogsData, Resource, ResourceLogs, ResourceSpans, Span, TracesData } from '../../core/otlp/model.ts';
+import type { HookFormat } from '../../receivers/hooks/hook-format.ts';
 import type { AgentTelemetry } from '../../receivers/otlp/agents/agent-telemetry.ts';
 import { coalesce } from '../../receivers/transcripts/coalesce.ts';
+import type { TranscriptFormat } from '../../receivers/transcripts/formats.ts';
 import { fixturesDir } from './fixtures.ts';
 
 export interface ManifestToolCall {
@@ -39,12 +42,12 @@ export interface ManifestFacts {
   finalAnswer: string;
 }
 
-/** The scenario folders of an agent (those with a MANIFEST.md). */
-export function agentScenarios(agent: string): string[] {
+/** The scenario folders of an agent (those with a MANIFEST.md) as describe.each rows: [folder name, folder]. */
+export function agentScenarios(agent: string): [string, string][] {
   const root = path.join(fixturesDir, agent);
   return readdirSync(root)
     .filter((d) => existsSync(path.join(root, d, 'MANIFEST.md')))
-    .map((d) => path.join(root, d));
+    .map((d) => [d, path.join(root, d)]);
 }
 
 function must(m: RegExpExecArray | null, what: string, dir: string): RegExpExecArray {
@@ -96,6 +99,13 @@ export function hookInvocations(dir: string): HookInvocation[] {
   }));
 }
 
+/** A scenario's facts, its hooks and what a hook format makes of them (captures, and their views folded). */
+export function hookScenario(dir: string, format: HookFormat) {
+  const hooks = hookInvocations(dir);
+  const captures = hooks.map((h) => format.toCapture(h.payload, h.receivedNs));
+  return { facts: manifestFacts(dir), hooks, captures, views: foldViews(captures) };
+}
+
 /** The transcript files (*.jsonl) of a scenario. */
 export function transcriptFiles(dir: string): string[] {
   const root = path.join(dir, 'transcript');
@@ -103,6 +113,27 @@ export function transcriptFiles(dir: string): string[] {
     .filter((f) => f.endsWith('.jsonl'))
     .map((f) => path.join(root, f))
     .sort();
+}
+
+export const transcriptLines = (file: string): string[] => readFileSync(file, 'utf8').split('\n');
+
+/** A scenario's facts and its transcript files, the first one's lines read. */
+export function transcriptScenario(dir: string) {
+  const [file, ...others] = transcriptFiles(dir);
+  return { facts: manifestFacts(dir), file: file!, others, lines: transcriptLines(file!) };
+}
+
+/** Lines of a transcript through one parser of `format`: what each line gave, all the captures, and their views folded. */
+export function parseTranscript(format: TranscriptFormat, lines: string[], file = 'transcript.jsonl') {
+  const parser = format.createParser(file);
+  const perLine = lines.map((l) => parser.parseLine(l));
+  const captures = perLine.flat();
+  return { parser, perLine, captures, views: foldViews(captures) };
+}
+
+/** What a transcript format makes of the scenario's transcript files, each read by its own parser. */
+export function transcriptCaptures(dir: string, format: TranscriptFormat): SessionCapture[] {
+  return transcriptFiles(dir).flatMap((file) => parseTranscript(format, transcriptLines(file), file).captures);
 }
 
 export type OtlpRequest = { file: string; contentType: string } & (
@@ -116,21 +147,10 @@ export function otlpRequests(dir: string): OtlpRequest[] {
   const out: OtlpRequest[] = [];
   for (const { file, path: urlPath, contentType } of index) {
     const body = readFileSync(path.join(root, file));
-    const json = contentType.includes('json');
-    if (urlPath.endsWith('/traces'))
-      out.push({
-        file,
-        contentType,
-        signal: 'traces',
-        data: json ? decodeJson('traces', body.toString('utf8')) : decodeProtobuf('traces', body),
-      });
-    if (urlPath.endsWith('/logs'))
-      out.push({
-        file,
-        contentType,
-        signal: 'logs',
-        data: json ? decodeJson('logs', body.toString('utf8')) : decodeProtobuf('logs', body),
-      });
+    const decode = <S extends 'traces' | 'logs'>(signal: S) =>
+      contentType.includes('json') ? decodeJson(signal, body.toString('utf8')) : decodeProtobuf(signal, body);
+    if (urlPath.endsWith('/traces')) out.push({ file, contentType, signal: 'traces', data: decode('traces') });
+    if (urlPath.endsWith('/logs')) out.push({ file, contentType, signal: 'logs', data: decode('logs') });
   }
   return out;
 }
@@ -145,6 +165,19 @@ export function foldViews(captures: SessionCapture[]): SpanView[] {
 export const viewsOf = (views: SpanView[], kind: AgentSpanKind): SpanView[] => views.filter((v) => v.ref.kind === kind);
 
 export const attr = (view: SpanView | undefined, key: string): AttributeValue | undefined => view?.attributes?.[key];
+
+/** The sum of a numeric attribute over the views (NaN when one lacks it). */
+export const sumOf = (views: SpanView[], key: string): number => views.reduce((n, v) => n + (attr(v, key) as number), 0);
+
+/** The token sums of Codex's model calls, named as the Codex CLI reports its usage (cached within input, reasoning within output). */
+export function codexUsageOf(calls: SpanView[]): Record<string, number> {
+  return {
+    input_tokens: sumOf(calls, GenAiAttr.inputTokens),
+    cached_input_tokens: sumOf(calls, GenAiAttr.cacheReadTokens),
+    output_tokens: sumOf(calls, GenAiAttr.outputTokens),
+    reasoning_output_tokens: sumOf(calls, GenAiAttr.reasoningTokens),
+  };
+}
 
 /** The text parts of a gen_ai.input/output.messages attribute, joined. */
 export function messageText(messages: AttributeValue | undefined): string | undefined {
@@ -162,29 +195,68 @@ export function spanIds(captures: SessionCapture[], kind: AgentSpanKind): Set<st
   return ids;
 }
 
+/** The scenario's resource logs alone, in arrival order (as a receiver without the agent's trace exporter gets them). */
+export const resourceLogsOf = (dir: string): ResourceLogs[] =>
+  otlpRequests(dir).flatMap((r) => (r.signal === 'logs' ? (r.data.resourceLogs ?? []) : []));
+
+/** The scenario's resource spans alone, in arrival order. */
+export const resourceSpansOf = (dir: string): ResourceSpans[] =>
+  otlpRequests(dir).flatMap((r) => (r.signal === 'traces' ? (r.data.resourceSpans ?? []) : []));
+
+/** `item` with `change` applied to the string value of its attribute `key`. */
+function changeString<T extends { attributes?: KeyValue[] }>(item: T, key: string, change: (value: string) => string): T {
+  const attributes = item.attributes?.map((kv) => (kv.key === key ? { key, value: { stringValue: change(kv.value!.stringValue!) } } : kv));
+  return { ...item, attributes };
+}
+
+/** The log records with `change` applied to their string attribute `key`. */
+export function changeLogAttribute(rls: ResourceLogs[], key: string, change: (value: string) => string): ResourceLogs[] {
+  return rls.map((rl) => ({
+    ...rl,
+    scopeLogs: rl.scopeLogs?.map((s) => ({ ...s, logRecords: s.logRecords?.map((r) => changeString(r, key, change)) })),
+  }));
+}
+
+/** The spans named `name` with `change` applied to their string attribute `key`. */
+export function changeSpanAttribute(rss: ResourceSpans[], name: string, key: string, change: (value: string) => string): ResourceSpans[] {
+  return rss.map((rs) => ({
+    ...rs,
+    scopeSpans: rs.scopeSpans?.map((s) => ({
+      ...s,
+      spans: s.spans?.map((span) => (span.name === name ? changeString(span, key, change) : span)),
+    })),
+  }));
+}
+
 /** What an agent's OTLP format makes of a scenario's requests, in arrival order (one instance, as a receiver has). */
 export function otelCaptures(
   dir: string,
   format: AgentTelemetry,
 ): { captures: SessionCapture[]; restLogs: LogRecord[]; restSpans: Span[]; converted: number } {
   const out = { captures: [] as SessionCapture[], restLogs: [] as LogRecord[], restSpans: [] as Span[], converted: 0 };
+  /** Converts the resources of one request, keeping what the format passes on in `rest`; `items` counts a resource's records or spans. */
+  const convert = <R extends { resource?: Resource }, T>(
+    file: string,
+    resources: R[],
+    items: (r: R) => number,
+    toCaptures: (r: R) => { captures: SessionCapture[]; rest: T[] },
+    rest: T[],
+  ) => {
+    for (const r of resources) {
+      if (!format.owns(r.resource)) throw new Error(`${file}: a resource ${format.agent} does not own`);
+      const converted = toCaptures(r);
+      out.captures.push(...converted.captures);
+      rest.push(...converted.rest);
+      out.converted += items(r) - converted.rest.length;
+    }
+  };
   for (const request of otlpRequests(dir)) {
     if (request.signal === 'logs') {
-      for (const rl of request.data.resourceLogs ?? []) {
-        if (!format.owns(rl.resource)) throw new Error(`${request.file}: a resource ${format.agent} does not own`);
-        const { captures, rest } = format.logs(rl);
-        out.captures.push(...captures);
-        out.restLogs.push(...rest);
-        out.converted += (rl.scopeLogs ?? []).reduce((n, s) => n + (s.logRecords?.length ?? 0), 0) - rest.length;
-      }
+      const records = (rl: ResourceLogs) => (rl.scopeLogs ?? []).reduce((n, s) => n + (s.logRecords?.length ?? 0), 0);
+      convert(request.file, request.data.resourceLogs ?? [], records, (rl) => format.logs(rl), out.restLogs);
     } else {
-      for (const rs of request.data.resourceSpans ?? []) {
-        if (!format.owns(rs.resource)) throw new Error(`${request.file}: a resource ${format.agent} does not own`);
-        const { captures, rest } = format.spans(rs);
-        out.captures.push(...captures);
-        out.restSpans.push(...rest);
-        out.converted += (rs.scopeSpans ?? []).reduce((n, s) => n + (s.spans?.length ?? 0), 0) - rest.length;
-      }
+      const spans = (rs: ResourceSpans) => (rs.scopeSpans ?? []).reduce((n, s) => n + (s.spans?.length ?? 0), 0);
+      convert(request.file, request.data.resourceSpans ?? [], spans, (rs) => format.spans(rs), out.restSpans);
     }
   }
   return out;

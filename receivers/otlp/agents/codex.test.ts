@@ -4,35 +4,30 @@
  * Codex's OTel carries, pass its ~690 internal spans on, and name the session, prompt, tool
  * calls and model calls with the same span ids as the hooks and the rollout transcript.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AgentSpanAttr, GenAiAttr } from '../../../core/agent/genai.ts';
 import type { SessionCapture } from '../../../core/agent/session-spans.ts';
-import type { LogsData, ResourceLogs } from '../../../core/otlp/model.ts';
 import {
   agentScenarios,
   attr,
+  changeLogAttribute,
+  codexUsageOf,
   foldViews,
   hookInvocations,
+  hookScenario,
   manifestFacts,
   messageText,
   otelCaptures,
-  otlpRequests,
+  resourceLogsOf,
   spanIds,
-  transcriptFiles,
+  transcriptCaptures,
   viewsOf,
 } from '../../../test/helpers/agent-fixtures.ts';
 import { codexHooks } from '../../hooks/codex.ts';
 import { codexFormat } from '../../transcripts/codex.ts';
 import { CodexTelemetry } from './codex.ts';
 
-const scenarios = agentScenarios('codex').map((d) => [path.basename(d), d]);
-
-/** The scenario's log requests alone, as a receiver without Codex's trace exporter gets them. */
-function logsOnly(dir: string): ResourceLogs[] {
-  return otlpRequests(dir).flatMap((r) => (r.signal === 'logs' ? ((r.data as LogsData).resourceLogs ?? []) : []));
-}
+const scenarios = agentScenarios('codex');
 
 describe.each(scenarios)('Codex OTel of fixture %s', (_name, dir) => {
   const facts = manifestFacts(dir);
@@ -77,11 +72,7 @@ describe.each(scenarios)('Codex OTel of fixture %s', (_name, dir) => {
   it('tells each model call once by its usage, from the log records and the spans alike, with the CLI totals', () => {
     const calls = viewsOf(views, 'model_call');
     expect(calls).toHaveLength(2);
-    const sum = (key: string) => calls.reduce((n, c) => n + (attr(c, key) as number), 0);
-    expect(sum(GenAiAttr.inputTokens)).toBe(facts.cliUsage.input_tokens);
-    expect(sum(GenAiAttr.cacheReadTokens)).toBe(facts.cliUsage.cached_input_tokens);
-    expect(sum(GenAiAttr.outputTokens)).toBe(facts.cliUsage.output_tokens);
-    expect(sum(GenAiAttr.reasoningTokens)).toBe(facts.cliUsage.reasoning_output_tokens);
+    expect(facts.cliUsage).toMatchObject(codexUsageOf(calls));
     expect(calls.every((c) => c.name === 'chat gpt-5.5' && c.parent?.key === turnId)).toBe(true);
     const fromSpans = foldViews(run.captures.filter((c) => c.views.some((v) => v.ref.kind === 'model_call' && v.parent)));
     expect(viewsOf(fromSpans, 'model_call').map((c) => c.ref.key)).toEqual(calls.map((c) => c.ref.key));
@@ -89,7 +80,7 @@ describe.each(scenarios)('Codex OTel of fixture %s', (_name, dir) => {
 
   it('keeps the prompt as an event of the session when no span told its turn (logs alone)', () => {
     const format = new CodexTelemetry();
-    const captures: SessionCapture[] = logsOnly(dir).flatMap((rl) => format.logs(rl).captures);
+    const captures: SessionCapture[] = resourceLogsOf(dir).flatMap((rl) => format.logs(rl).captures);
     const alone = foldViews(captures);
     expect(viewsOf(alone, 'prompt')).toEqual([]);
     const [session] = viewsOf(alone, 'session');
@@ -101,20 +92,7 @@ describe.each(scenarios)('Codex OTel of fixture %s', (_name, dir) => {
 
   it('takes "Process exited with code 1" as a failure though codex.tool_result says success', () => {
     const format = new CodexTelemetry();
-    const records = logsOnly(dir).map((rl) => ({
-      ...rl,
-      scopeLogs: rl.scopeLogs?.map((s) => ({
-        ...s,
-        logRecords: s.logRecords?.map((r) => ({
-          ...r,
-          attributes: r.attributes?.map((kv) =>
-            kv.key === 'output'
-              ? { key: kv.key, value: { stringValue: kv.value!.stringValue!.replace('exited with code 0', 'exited with code 1') } }
-              : kv,
-          ),
-        })),
-      })),
-    }));
+    const records = changeLogAttribute(resourceLogsOf(dir), 'output', (v) => v.replace('exited with code 0', 'exited with code 1'));
     const [tool] = viewsOf(foldViews(records.flatMap((rl) => format.logs(rl).captures)), 'tool_call');
     expect(attr(tool, 'agentotel.tool.decision')).toBe('approved');
     expect(attr(tool, AgentSpanAttr.toolOutcome)).toBe('error');
@@ -132,13 +110,8 @@ describe.each(scenarios)('Codex OTel of fixture %s', (_name, dir) => {
 });
 
 describe.each(scenarios)('Codex capture paths of fixture %s', (_name, dir) => {
-  const hooks = hookInvocations(dir).map((h) => codexHooks.toCapture(h.payload, h.receivedNs));
-  const transcript = transcriptFiles(dir).flatMap((file) => {
-    const parser = codexFormat.createParser(file);
-    return readFileSync(file, 'utf8')
-      .split('\n')
-      .flatMap((l) => parser.parseLine(l));
-  });
+  const hooks = hookScenario(dir, codexHooks).captures;
+  const transcript = transcriptCaptures(dir, codexFormat);
   const otel = otelCaptures(dir, new CodexTelemetry()).captures;
 
   it.each(['session', 'prompt', 'tool_call'] as const)(

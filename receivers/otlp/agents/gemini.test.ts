@@ -4,22 +4,20 @@
  * classifier's call included), and name every span that hooks or the chat file can name with
  * the same ids.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AgentSpanAttr, GenAiAttr } from '../../../core/agent/genai.ts';
-import type { ResourceSpans } from '../../../core/otlp/model.ts';
 import {
   agentScenarios,
   attr,
+  changeSpanAttribute,
   foldViews,
-  hookInvocations,
+  hookScenario,
   manifestFacts,
   messageText,
   otelCaptures,
-  otlpRequests,
+  resourceSpansOf,
   spanIds,
-  transcriptFiles,
+  transcriptCaptures,
   viewsOf,
 } from '../../../test/helpers/agent-fixtures.ts';
 import { geminiHooks } from '../../hooks/gemini.ts';
@@ -32,10 +30,7 @@ interface ModelUsage {
   cached: number;
 }
 
-const scenarios = agentScenarios('gemini').map((d) => [path.basename(d), d]);
-
-const traces = (dir: string): ResourceSpans[] =>
-  otlpRequests(dir).flatMap((r) => (r.signal === 'traces' ? (r.data.resourceSpans ?? []) : []));
+const scenarios = agentScenarios('gemini');
 
 describe.each(scenarios)('Gemini OTel of fixture %s', (_name, dir) => {
   const facts = manifestFacts(dir);
@@ -104,7 +99,7 @@ describe.each(scenarios)('Gemini OTel of fixture %s', (_name, dir) => {
 
   it('leaves the usage of an llm_call span to the log records (it lacks thoughts and cached tokens)', () => {
     const format = new GeminiTelemetry();
-    const fromSpans = foldViews(traces(dir).flatMap((rs) => format.spans(rs).captures));
+    const fromSpans = foldViews(resourceSpansOf(dir).flatMap((rs) => format.spans(rs).captures));
     const spanCalls = viewsOf(fromSpans, 'model_call');
     expect(spanCalls.map((c) => c.ref.key).sort()).toEqual(calls.map((c) => c.ref.key).sort());
     expect(spanCalls.every((c) => attr(c, GenAiAttr.inputTokens) === undefined && attr(c, GenAiAttr.outputTokens) === undefined)).toBe(
@@ -114,20 +109,9 @@ describe.each(scenarios)('Gemini OTel of fixture %s', (_name, dir) => {
 
   it('takes "Exit Code: 1" in a tool_call span\'s result as a failure though its status says success', () => {
     const format = new GeminiTelemetry();
-    const failed = traces(dir).map((rs) => ({
-      ...rs,
-      scopeSpans: rs.scopeSpans?.map((s) => ({
-        ...s,
-        spans: s.spans?.map((span) => ({
-          ...span,
-          attributes: span.attributes?.map((kv) =>
-            kv.key === GenAiAttr.outputMessages && span.name === 'tool_call'
-              ? { key: kv.key, value: { stringValue: kv.value!.stringValue!.replaceAll('Output: 2\\n', 'Output: 0\\nExit Code: 1\\n') } }
-              : kv,
-          ),
-        })),
-      })),
-    }));
+    const failed = changeSpanAttribute(resourceSpansOf(dir), 'tool_call', GenAiAttr.outputMessages, (v) =>
+      v.replaceAll('Output: 2\\n', 'Output: 0\\nExit Code: 1\\n'),
+    );
     const [tool] = viewsOf(foldViews(failed.flatMap((rs) => format.spans(rs).captures)), 'tool_call');
     expect(attr(tool, AgentSpanAttr.toolOutcome)).toBe('error');
     expect(attr(tool, AgentSpanAttr.toolExitCode)).toBe(1);
@@ -174,13 +158,8 @@ describe('Gemini OTel, records out of the ordinary', () => {
 });
 
 describe.each(scenarios)('Gemini capture paths of fixture %s', (_name, dir) => {
-  const hooks = hookInvocations(dir).map((h) => geminiHooks.toCapture(h.payload, h.receivedNs));
-  const transcript = transcriptFiles(dir).flatMap((file) => {
-    const parser = geminiFormat.createParser();
-    return readFileSync(file, 'utf8')
-      .split('\n')
-      .flatMap((l) => parser.parseLine(l));
-  });
+  const hooks = hookScenario(dir, geminiHooks).captures;
+  const transcript = transcriptCaptures(dir, geminiFormat);
   const otel = otelCaptures(dir, new GeminiTelemetry()).captures;
 
   it('hooks, chat file and OTel name the session with the same trace and span id', () => {
