@@ -5,11 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { AgentSpanAttr, GenAiAttr } from '../../core/agent/genai.ts';
 import { AgentAttr } from '../../core/agent/session-spans.ts';
-import { agentScenarios, attr, hookScenario, messageText, viewsOf } from '../../test/helpers/agent-fixtures.ts';
+import { attr, hookScenario, messageText, scenarioRows, viewsOf } from '../../test/helpers/agent-fixtures.ts';
 import { codexHooks } from './codex.ts';
 import { HookPayloadError } from './hook-format.ts';
 
-describe.each(agentScenarios('codex'))('Codex hooks of fixture %s', (_name, dir) => {
+describe.each(scenarioRows('codex'))('Codex hooks of fixture %s', (_name, dir) => {
   const { facts, hooks, captures, views } = hookScenario(dir, codexHooks);
   const at = (event: string) => hooks.find((h) => h.event === event)!.receivedNs;
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { geminiModelCallKey } from '../../core/agent/gemini.ts';
 import { AgentSpanAttr, GenAiAttr } from '../../core/agent/genai.ts';
 import { AgentAttr, toNs } from '../../core/agent/session-spans.ts';
-import { agentScenarios, attr, hookScenario, messageText, viewsOf } from '../../test/helpers/agent-fixtures.ts';
+import { attr, hookScenario, messageText, scenarioRows, viewsOf } from '../../test/helpers/agent-fixtures.ts';
 import { geminiHooks } from './gemini.ts';
 import { HookPayloadError } from './hook-format.ts';
 
@@ -16,7 +16,7 @@ interface ModelUsage {
   output_tokens: number;
 }
 
-describe.each(agentScenarios('gemini'))('Gemini hooks of fixture %s', (_name, dir) => {
+describe.each(scenarioRows('gemini'))('Gemini hooks of fixture %s', (_name, dir) => {
   const { facts, hooks, captures, views } = hookScenario(dir, geminiHooks);
   const [session] = viewsOf(views, 'session');
   const timestamp = (event: string) => toNs(hooks.find((h) => h.event === event)!.payload.timestamp as string);

@@ -8,17 +8,17 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AgentSpanAttr, GenAiAttr } from '../../core/agent/genai.ts';
 import {
-  agentScenarios,
   attr,
   codexUsageOf,
   messageText,
   parseTranscript,
+  scenarioRows,
   transcriptScenario,
   viewsOf,
 } from '../../test/helpers/agent-fixtures.ts';
 import { codexFormat } from './codex.ts';
 
-describe.each(agentScenarios('codex'))('Codex rollout of fixture %s', (_name, dir) => {
+describe.each(scenarioRows('codex'))('Codex rollout of fixture %s', (_name, dir) => {
   const { facts, file, others, lines } = transcriptScenario(dir);
   const { parser, captures, views } = parseTranscript(codexFormat, lines, file);
   const [prompt, ...morePrompts] = viewsOf(views, 'prompt');

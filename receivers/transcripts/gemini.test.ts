@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AgentSpanAttr, GenAiAttr } from '../../core/agent/genai.ts';
 import { toNs } from '../../core/agent/session-spans.ts';
-import { agentScenarios, attr, messageText, parseTranscript, transcriptScenario, viewsOf } from '../../test/helpers/agent-fixtures.ts';
+import { attr, messageText, parseTranscript, scenarioRows, transcriptScenario, viewsOf } from '../../test/helpers/agent-fixtures.ts';
 import { geminiFormat } from './gemini.ts';
 
 interface ModelUsage {
@@ -16,7 +16,7 @@ interface ModelUsage {
   cached: number;
 }
 
-describe.each(agentScenarios('gemini'))('Gemini chat file of fixture %s', (_name, dir) => {
+describe.each(scenarioRows('gemini'))('Gemini chat file of fixture %s', (_name, dir) => {
   const { facts, file, others, lines } = transcriptScenario(dir);
   const { parser, perLine, captures, views } = parseTranscript(geminiFormat, lines, file);
   const [session, ...moreSessions] = viewsOf(views, 'session');

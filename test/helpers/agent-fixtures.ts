@@ -42,13 +42,16 @@ export interface ManifestFacts {
   finalAnswer: string;
 }
 
-/** The scenario folders of an agent (those with a MANIFEST.md) as describe.each rows: [folder name, folder]. */
-export function agentScenarios(agent: string): [string, string][] {
+/** The scenario folders of an agent (those with a MANIFEST.md). */
+export function agentScenarios(agent: string): string[] {
   const root = path.join(fixturesDir, agent);
   return readdirSync(root)
     .filter((d) => existsSync(path.join(root, d, 'MANIFEST.md')))
-    .map((d) => [d, path.join(root, d)]);
+    .map((d) => path.join(root, d));
 }
+
+/** An agent's scenarios as describe.each rows: [folder name, folder]. */
+export const scenarioRows = (agent: string): [string, string][] => agentScenarios(agent).map((d) => [path.basename(d), d]);
 
 function must(m: RegExpExecArray | null, what: string, dir: string): RegExpExecArray {
   if (!m) throw new Error(`${dir}/MANIFEST.md: no ${what} in "Expected facts"`);

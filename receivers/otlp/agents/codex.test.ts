@@ -8,7 +8,6 @@ import { describe, expect, it } from 'vitest';
 import { AgentSpanAttr, GenAiAttr } from '../../../core/agent/genai.ts';
 import type { SessionCapture } from '../../../core/agent/session-spans.ts';
 import {
-  agentScenarios,
   attr,
   changeLogAttribute,
   codexUsageOf,
@@ -19,6 +18,7 @@ import {
   messageText,
   otelCaptures,
   resourceLogsOf,
+  scenarioRows,
   spanIds,
   transcriptCaptures,
   viewsOf,
@@ -27,7 +27,7 @@ import { codexHooks } from '../../hooks/codex.ts';
 import { codexFormat } from '../../transcripts/codex.ts';
 import { CodexTelemetry } from './codex.ts';
 
-const scenarios = agentScenarios('codex');
+const scenarios = scenarioRows('codex');
 
 describe.each(scenarios)('Codex OTel of fixture %s', (_name, dir) => {
   const facts = manifestFacts(dir);

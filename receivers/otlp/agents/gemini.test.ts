@@ -7,7 +7,6 @@
 import { describe, expect, it } from 'vitest';
 import { AgentSpanAttr, GenAiAttr } from '../../../core/agent/genai.ts';
 import {
-  agentScenarios,
   attr,
   changeSpanAttribute,
   foldViews,
@@ -16,6 +15,7 @@ import {
   messageText,
   otelCaptures,
   resourceSpansOf,
+  scenarioRows,
   spanIds,
   transcriptCaptures,
   viewsOf,
@@ -30,7 +30,7 @@ interface ModelUsage {
   cached: number;
 }
 
-const scenarios = agentScenarios('gemini');
+const scenarios = scenarioRows('gemini');
 
 describe.each(scenarios)('Gemini OTel of fixture %s', (_name, dir) => {
   const facts = manifestFacts(dir);
