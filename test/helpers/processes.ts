@@ -1,5 +1,5 @@
 /** Running `agentotel` commands as separate OS processes, as the distributed mode does. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import path from 'node:path';
 import { repoRoot } from './pipeline.ts';
 
@@ -54,4 +54,23 @@ export async function scrapeCounter(telemetryAddress: string, name: string, labe
     }
   }
   return sum;
+}
+
+export interface ProcessRun {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to its end and collects its output; not spawnSync: this process may serve what the command talks to. */
+export function runProcess(command: string, args: string[], options: SpawnOptions): Promise<ProcessRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.once('error', reject);
+    child.once('exit', (exitCode) => resolve({ exitCode, stdout, stderr }));
+  });
 }

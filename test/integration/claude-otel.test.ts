@@ -7,14 +7,14 @@
  * otel_logs; the metrics land in otel_metrics_sum with their attributes.
  */
 import * as grpc from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { sessionTraceId } from '../../core/agent/session-spans.ts';
-import { queryRows, type ClickHouseClient } from '../../exporters/clickhouse/index.ts';
+import { queryRows } from '../../exporters/clickhouse/index.ts';
 import { exportServiceDefinition } from '../../receivers/otlp/grpc-server.ts';
 import { factsOf, scenariosWithFacts } from '../../receivers/otlp/agents/fixture-requests.ts';
-import { loadServiceConfig, runEmbedded, type RunningService } from '../../service/service.ts';
 import { otlpCaptures } from '../helpers/fixtures.ts';
-import { count, defaultConfigFile, embeddedClient, INGEST_TOKEN, pipelineEnv, tempDir } from '../helpers/pipeline.ts';
+import { useEmbeddedPipeline } from '../helpers/embedded-pipeline.ts';
+import { count, INGEST_TOKEN } from '../helpers/pipeline.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 interface Facts {
@@ -27,9 +27,7 @@ interface Facts {
 const AGENT = 'claude-code';
 const TEAM = 'payments';
 const scenarios = scenariosWithFacts(AGENT);
-const dataDir = tempDir('claude-otel');
-let service: RunningService;
-let client: ClickHouseClient;
+const pipeline = useEmbeddedPipeline('claude-otel');
 
 type Capture = ReturnType<typeof otlpCaptures>[number];
 
@@ -45,7 +43,7 @@ async function send(c: Capture): Promise<void> {
   if (c.protocol === 'grpc') {
     const definition = exportServiceDefinition(c.signal);
     const Client = grpc.makeGenericClientConstructor(definition, c.signal);
-    const rpc = new Client(service.endpoints['otlp.grpc']!, grpc.credentials.createInsecure());
+    const rpc = new Client(pipeline.service.endpoints['otlp.grpc']!, grpc.credentials.createInsecure());
     const metadata = new grpc.Metadata();
     metadata.set('authorization', `Bearer ${INGEST_TOKEN}`);
     await new Promise<void>((resolve, reject) =>
@@ -64,7 +62,7 @@ async function send(c: Capture): Promise<void> {
     );
     return;
   }
-  const res = await fetch(`http://${service.endpoints['otlp.http']}/v1/${c.signal}`, {
+  const res = await fetch(`http://${pipeline.service.endpoints['otlp.http']}/v1/${c.signal}`, {
     method: 'POST',
     headers: { 'content-type': c.content_type, authorization: `Bearer ${INGEST_TOKEN}` },
     body: new Uint8Array(withTeam(c)),
@@ -86,7 +84,7 @@ interface SpanRow {
 /** One row per span of a trace (a span written again by a later merge counts once). */
 async function spansOf(traceId: string): Promise<SpanRow[]> {
   return queryRows<SpanRow>(
-    client,
+    pipeline.client,
     `SELECT SpanId, any(SpanName) AS SpanName, any(ParentSpanId) AS ParentSpanId, any(ServiceName) AS ServiceName,
             any(StatusCode) AS StatusCode, any(SpanAttributes['agentotel.span.kind']) AS kind,
             any(SpanAttributes) AS attrs, any(ResourceAttributes) AS resource
@@ -96,16 +94,8 @@ async function spansOf(traceId: string): Promise<SpanRow[]> {
 }
 
 beforeAll(async () => {
-  const config = await loadServiceConfig(defaultConfigFile, pipelineEnv(dataDir));
-  service = await runEmbedded(config);
-  client = embeddedClient(dataDir);
   // In the order Claude Code sent them, scenario after scenario.
   for (const scenario of scenarios) for (const c of otlpCaptures(`${AGENT}/${scenario}`)) await send(c);
-});
-
-afterAll(async () => {
-  await service?.stop();
-  await client?.close();
 });
 
 describe('Claude Code native telemetry in embedded mode', () => {
@@ -161,18 +151,18 @@ describe('Claude Code native telemetry in embedded mode', () => {
 
   it('e-multi-turn: the start-up of --continue under a transient session id makes no session', async () => {
     expect(
-      await count(client, `SELECT count() AS n FROM agentotel.otel_traces WHERE TraceId = {t:String}`, {
+      await count(pipeline.client, `SELECT count() AS n FROM agentotel.otel_traces WHERE TraceId = {t:String}`, {
         t: sessionTraceId(AGENT, 'fb038e02-bbdd-47fe-a0c8-c71e0c4deeb0'),
       }),
     ).toBe(0);
-    expect(await count(client, `SELECT uniqExact(TraceId) AS n FROM agentotel.otel_traces WHERE ServiceName = 'claude-code'`)).toBe(
-      scenarios.length,
-    );
+    expect(
+      await count(pipeline.client, `SELECT uniqExact(TraceId) AS n FROM agentotel.otel_traces WHERE ServiceName = 'claude-code'`),
+    ).toBe(scenarios.length);
   });
 
   it('only the set-up events stay in otel_logs', async () => {
     const bodies = await queryRows<{ Body: string; n: string }>(
-      client,
+      pipeline.client,
       `SELECT Body, count() AS n FROM agentotel.otel_logs WHERE ServiceName = 'claude-code' GROUP BY Body ORDER BY Body`,
     );
     expect(new Set(bodies.map((b) => b.Body))).toEqual(
@@ -193,7 +183,7 @@ describe('Claude Code native telemetry in embedded mode', () => {
     const rows = await waitFor(
       () =>
         queryRows<{ type: string; model: string; total: number }>(
-          client,
+          pipeline.client,
           `SELECT Attributes['type'] AS type, Attributes['model'] AS model, sum(Value) AS total FROM agentotel.otel_metrics_sum
            WHERE MetricName = 'claude_code.token.usage' AND Attributes['session.id'] = {s:String} GROUP BY type, model ORDER BY type`,
           { s: sessionId },
@@ -211,7 +201,7 @@ describe('Claude Code native telemetry in embedded mode', () => {
     ]);
     expect(
       await count(
-        client,
+        pipeline.client,
         `SELECT count() AS n FROM agentotel.otel_metrics_sum WHERE MetricName = 'claude_code.cost.usage' AND Attributes['session.id'] = {s:String} AND ResourceAttributes['team'] = {team:String}`,
         { s: sessionId, team: TEAM },
       ),

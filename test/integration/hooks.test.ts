@@ -3,12 +3,12 @@
  * Code's http hooks post them, to `runEmbedded` with the default config; the sessions' spans
  * land in otel_traces with the deterministic ids, names and parents, processed by every stage.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { agentSpanId, sessionTraceId } from '../../core/agent/session-spans.ts';
-import { queryRows, type ClickHouseClient } from '../../exporters/clickhouse/index.ts';
+import { queryRows } from '../../exporters/clickhouse/index.ts';
 import { claudeCodeHookScenarios } from '../../receivers/hooks/test-harness.ts';
-import { loadServiceConfig, runEmbedded, type RunningService } from '../../service/service.ts';
-import { defaultConfigFile, embeddedClient, INGEST_TOKEN, pipelineEnv, tempDir } from '../helpers/pipeline.ts';
+import { useEmbeddedPipeline } from '../helpers/embedded-pipeline.ts';
+import { INGEST_TOKEN } from '../helpers/pipeline.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 interface Row {
@@ -24,24 +24,12 @@ interface Row {
 }
 
 const scenarios = claudeCodeHookScenarios();
-const dataDir = tempDir('hooks');
-let service: RunningService;
-let client: ClickHouseClient;
-
-beforeAll(async () => {
-  service = await runEmbedded(await loadServiceConfig(defaultConfigFile, pipelineEnv(dataDir)));
-  client = embeddedClient(dataDir);
-});
-
-afterAll(async () => {
-  await service?.stop();
-  await client?.close();
-});
+const pipeline = useEmbeddedPipeline('hooks');
 
 /** One row per span (a merged span may have been written in several versions: the last one). */
 const spanRows = (traceIds: string[]) =>
   queryRows<Row>(
-    client,
+    pipeline.client,
     `WITH toUInt32OrZero(SpanAttributes['agentotel.span.version']) AS version
      SELECT TraceId, SpanId, argMax(SpanName, version) AS SpanName, argMax(ParentSpanId, version) AS ParentSpanId,
             max(StatusCode = 'Error') ? 'Error' : 'Unset' AS StatusCode,
@@ -55,7 +43,7 @@ const spanRows = (traceIds: string[]) =>
 
 describe('hooks receiver in the embedded pipeline', () => {
   it('stores the sessions of every Claude Code fixture posted as http hooks', async () => {
-    const url = `http://${service.endpoints['hooks.http']}/v1/hooks`;
+    const url = `http://${pipeline.service.endpoints['hooks.http']}/v1/hooks`;
     for (const { hooks } of scenarios) {
       for (const hook of hooks) {
         const res = await fetch(url, {
@@ -111,13 +99,13 @@ describe('hooks receiver in the embedded pipeline', () => {
 
   it('counts what it accepted and published', async () => {
     const total = scenarios.reduce((n, s) => n + s.hooks.length, 0);
-    const metrics = await (await fetch(`http://${service.endpoints.telemetry}/metrics`)).text();
+    const metrics = await (await fetch(`http://${pipeline.service.endpoints.telemetry}/metrics`)).text();
     expect(metrics).toContain(`agentotel_hooks_accepted_total{agent="claude-code",receiver="hooks"} ${total}`);
     expect(metrics).toContain(`agentotel_hooks_published_total{receiver="hooks"} ${total}`);
   });
 
   it('refuses hooks without the ingest token', async () => {
-    const res = await fetch(`http://${service.endpoints['hooks.http']}/v1/hooks`, {
+    const res = await fetch(`http://${pipeline.service.endpoints['hooks.http']}/v1/hooks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: scenarios[0]!.hooks[0]!.body,

@@ -4,16 +4,15 @@
  * into it lands in otel_traces as its session's spans. `agentotel import` of another fixture's
  * transcripts, as its own process, sends them to the same pipeline; a second import adds nothing.
  */
-import { spawn } from 'node:child_process';
 import { cpSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sessionTraceId } from '../../core/agent/session-spans.ts';
-import { queryRows, type ClickHouseClient } from '../../exporters/clickhouse/index.ts';
-import { loadServiceConfig, runEmbedded, type RunningService } from '../../service/service.ts';
+import { queryRows } from '../../exporters/clickhouse/index.ts';
 import { fixturesDir } from '../helpers/fixtures.ts';
-import { count, defaultConfigFile, embeddedClient, INGEST_TOKEN, pipelineEnv, repoRoot, tempDir } from '../helpers/pipeline.ts';
-import { scrapeCounter } from '../helpers/processes.ts';
+import { useEmbeddedPipeline } from '../helpers/embedded-pipeline.ts';
+import { count, INGEST_TOKEN, pipelineEnv, repoRoot } from '../helpers/pipeline.ts';
+import { runProcess, scrapeCounter, type ProcessRun } from '../helpers/processes.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 interface Facts {
@@ -46,25 +45,13 @@ const transcripts = (scenario: string) => path.join(fixturesDir, 'claude-code', 
 const spanCount = (f: Facts) =>
   1 + f.prompts.items.length + Object.values(f.transcript_usage_dedup_by_message_id)[0]!.messages + f.tool_calls.items.length;
 
-const dataDir = tempDir('transcripts');
-const projectsDir = pipelineEnv(dataDir).AGENTOTEL_CLAUDE_PROJECTS_DIR!;
-let service: RunningService;
-let client: ClickHouseClient;
-
-beforeAll(async () => {
-  service = await runEmbedded(await loadServiceConfig(defaultConfigFile, pipelineEnv(dataDir)));
-  client = embeddedClient(dataDir);
-});
-
-afterAll(async () => {
-  await service?.stop();
-  await client?.close();
-});
+const pipeline = useEmbeddedPipeline('transcripts');
+const projectsDir = pipelineEnv(pipeline.dataDir).AGENTOTEL_CLAUDE_PROJECTS_DIR!;
 
 /** One row per span (a merged span may have been written in several versions: the last one). */
 const spanRows = (traceId: string) =>
   queryRows<Row>(
-    client,
+    pipeline.client,
     `WITH toUInt32OrZero(SpanAttributes['agentotel.span.version']) AS version
      SELECT SpanId, argMax(SpanName, version) AS SpanName, argMax(ParentSpanId, version) AS ParentSpanId,
             argMax(StatusCode, version) AS StatusCode, argMax(ServiceName, version) AS ServiceName,
@@ -104,20 +91,10 @@ function expectSession(rows: Row[], f: Facts): void {
   expect(calls.reduce((n, c) => n + Number(c.cacheRead), 0)).toBe(usage.cache_read_input_tokens);
 }
 
-function runImport(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    // Not spawnSync: this process serves the pipeline the import sends to.
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/agentotel.js'), 'import', ...args], {
-      cwd: repoRoot,
-      env: { ...pipelineEnv(dataDir), AGENTOTEL_INGEST_TOKEN: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+function runImport(args: string[]): Promise<ProcessRun> {
+  return runProcess(process.execPath, [path.join(repoRoot, 'bin/agentotel.js'), 'import', ...args], {
+    cwd: repoRoot,
+    env: { ...pipelineEnv(pipeline.dataDir), AGENTOTEL_INGEST_TOKEN: '' },
   });
 }
 
@@ -135,7 +112,7 @@ describe('transcripts receiver in the embedded pipeline', () => {
     expect(rows).toHaveLength(spanCount(f));
     expectSession(rows, f);
 
-    const telemetry = service.endpoints.telemetry!;
+    const telemetry = pipeline.service.endpoints.telemetry!;
     expect(await scrapeCounter(telemetry, 'agentotel_transcript_lines_total', 'agent="claude-code"')).toBe(
       readFileSync(path.join(transcripts('a-baseline'), `${f.session_ids[0]}.jsonl`), 'utf8')
         .trim()
@@ -146,9 +123,9 @@ describe('transcripts receiver in the embedded pipeline', () => {
 
   it('imports a fixture directory with agentotel import, and a second import adds nothing', async () => {
     const f = facts('c-tool-failure');
-    const endpoint = `http://${service.endpoints['otlp.http']}`;
+    const endpoint = `http://${pipeline.service.endpoints['otlp.http']}`;
     const first = await runImport([transcripts('c-tool-failure'), '--endpoint', endpoint, '--token', INGEST_TOKEN]);
-    expect(first.code, first.stderr).toBe(0);
+    expect(first.exitCode, first.stderr).toBe(0);
     expect(first.stdout).toContain(
       `imported 1 claude-code transcript file(s): 40 lines, ${spanCount(f)} spans sent to ${endpoint}/v1/traces`,
     );
@@ -165,16 +142,26 @@ describe('transcripts receiver in the embedded pipeline', () => {
     expect(rows).toHaveLength(spanCount(f));
     expectSession(rows, f);
 
-    const written = await count(client, 'SELECT count() AS n FROM agentotel.otel_traces WHERE TraceId = {t:String}', { t: traceId });
+    const written = await count(pipeline.client, 'SELECT count() AS n FROM agentotel.otel_traces WHERE TraceId = {t:String}', {
+      t: traceId,
+    });
     const again = await runImport([transcripts('c-tool-failure'), '--endpoint', endpoint, '--token', INGEST_TOKEN]);
-    expect(again.code, again.stderr).toBe(0);
+    expect(again.exitCode, again.stderr).toBe(0);
     await new Promise((r) => setTimeout(r, 12_000)); // longer than the dedupe merge window
-    expect(await count(client, 'SELECT count() AS n FROM agentotel.otel_traces WHERE TraceId = {t:String}', { t: traceId })).toBe(written);
+    expect(await count(pipeline.client, 'SELECT count() AS n FROM agentotel.otel_traces WHERE TraceId = {t:String}', { t: traceId })).toBe(
+      written,
+    );
   });
 
   it('refuses an import without the ingest token, saying so', async () => {
-    const r = await runImport([transcripts('a-baseline'), '--endpoint', `http://${service.endpoints['otlp.http']}`, '--token', 'wrong']);
-    expect(r.code).toBe(1);
+    const r = await runImport([
+      transcripts('a-baseline'),
+      '--endpoint',
+      `http://${pipeline.service.endpoints['otlp.http']}`,
+      '--token',
+      'wrong',
+    ]);
+    expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('refused the token (401)');
   });
 });
