@@ -1,5 +1,5 @@
 import { Fields } from '../../core/config/fields.ts';
-import { BUILTIN_KINDS } from './detectors.ts';
+import { BUILTIN_DETECTOR_NAMES as BUILTIN_KINDS } from './detectors.ts';
 
 export type PrivacyTier = 1 | 2 | 3;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LearnedSecrets, SecretScanner, type KindCounts } from './detectors.ts';
+import { LearnedSecrets, SecretScanner, type KindCounts } from './scanner.ts';
 
 const scanner = new SecretScanner({ patterns: [], allow: [], disabledDetectors: [] });
 function redact(text: string, s = scanner): { text: string; counts: KindCounts; learned: Map<string, string> } {

@@ -9,7 +9,7 @@ import type { AnyValue, KeyValue, Resource, Span, TracesData } from '../../core/
 import { anyValueToString, setAttribute } from '../../core/otlp/attributes.ts';
 import { mapTraces } from '../../core/otlp/traces.ts';
 import type { RedactionConfig } from './config.ts';
-import { LearnedSecrets, SecretScanner, type KindCounts } from './detectors.ts';
+import { LearnedSecrets, SecretScanner, type KindCounts } from './scanner.ts';
 import { Pseudonymizer } from './pseudonym.ts';
 import { TierPolicy } from './tiers.ts';
 
