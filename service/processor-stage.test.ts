@@ -69,7 +69,7 @@ async function startStage(
 }
 
 /** Views of tool call `key` of one Claude Code session, as capture path `path` sends them. */
-const views = (path: CapturePath, key: string, attributes: Record<string, string> = {}): TracesData => {
+const views = (path: CapturePath, key: string, attributes: Record<string, string> = {}, sessionId = 'stage-session'): TracesData => {
   const view: SpanView = {
     ref: { kind: 'tool_call', key },
     name: 'execute_tool Bash',
@@ -77,7 +77,7 @@ const views = (path: CapturePath, key: string, attributes: Record<string, string
     endNs: 2n,
     attributes: { tool: key, ...attributes },
   };
-  return capturesToTraces([{ agent: 'claude-code', sessionId: 'stage-session', path, views: [view] }]);
+  return capturesToTraces([{ agent: 'claude-code', sessionId, path, views: [view] }]);
 };
 const viewMessage = (path: CapturePath, key: string, attributes: Record<string, string> = {}) => ({
   key: 'k',
@@ -304,6 +304,57 @@ describe('processor stage on Kafka', () => {
     );
     await new Promise((r) => setTimeout(r, 2_000)); // anything written twice would have arrived by now
     expect(out.written.sort()).toEqual(['foreign', 'x hooks,otel v1', 'y hooks v1']);
+  });
+});
+
+describe('processor stage on Kafka, two workers of one group', () => {
+  it('a rebalance while spans are held: the worker that loses their partitions writes none of them, the one that gets them writes each once', async () => {
+    const prefix = uniqueTopicPrefix('processor-stage-rebalance');
+    const newBus = () =>
+      new KafkaBus({ brokers: kafkaBrokers(), clientId: 'stage-test', partitions: 4, replicationFactor: 1, sessionTimeoutMs: 3_000 });
+    const stage = dedupeStage(prefix, { merge_window: '6s' });
+    const first = newBus();
+    cleanup.push(() => first.close());
+    await first.ensureTopics([stage.input.name, stage.output.name]);
+    const out = await collectOutput(first, stage, `${prefix}out`);
+    cleanup.push(() => out.stop());
+    const metrics = new MetricsRegistry();
+    const a = await startStage(first, stage, busDeadLetters(first, prefix), metrics);
+    cleanup.push(() => a.stop());
+
+    // One tool call in each of 12 sessions: 12 traces over the 4 partitions.
+    const sessions = Array.from({ length: 12 }, (_, i) => `session-${i}`);
+    const publish = (path: CapturePath, attributes: Record<string, string>) =>
+      first.publish(
+        stage.input,
+        sessions.map((s) => {
+          const value = views(path, s, attributes, s);
+          return { key: value.resourceSpans![0]!.scopeSpans![0]!.spans![0]!.traceId, value };
+        }),
+      );
+    await publish('hooks', { exit: '0' });
+    await waitFor(
+      async () => heldSpans(metrics),
+      (n) => n === sessions.length,
+      30_000,
+      'the first worker holding every span',
+    );
+    // A second worker joins: the first gives up every partition (and what it holds of them),
+    // then each is delivered its partitions' views again from their last commit.
+    const second = newBus();
+    cleanup.push(() => second.close());
+    const b = await startStage(second, stage, busDeadLetters(second, prefix), new MetricsRegistry());
+    cleanup.push(() => b.stop());
+    await publish('transcript', { result: 'ok' });
+
+    await waitFor(
+      async () => out.written.length,
+      (n) => n >= sessions.length,
+      60_000,
+      'every span written',
+    );
+    await new Promise((r) => setTimeout(r, 8_000)); // a merge window more: a second write would have arrived
+    expect(out.written.sort()).toEqual(sessions.map((s) => `${s} hooks,transcript v1`).sort());
   });
 });
 

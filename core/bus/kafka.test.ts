@@ -9,6 +9,7 @@ import { spanIdFor, traceIdFor } from '../ids.ts';
 import { decodeProtobuf, OtlpDecodeError } from '../otlp/codec.ts';
 import type { TracesData } from '../otlp/model.ts';
 import { KafkaBus, type KafkaBusOptions } from './kafka.ts';
+import { withFreshMetadata } from './kafka-replay.ts';
 import { BusUnavailableError, type IncomingMessage, type OutgoingMessage, type Subscription, type Topic } from './bus.ts';
 import { rawCodec, signalTopic } from './topics.ts';
 
@@ -317,5 +318,116 @@ describe('KafkaBus on a real broker', () => {
     const error = await bus.publish(topic, [{ key: 'k', value: broken }]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect(error).not.toBeInstanceOf(BusUnavailableError);
+  });
+
+  it('tells each member the partitions it loses and gets in a rebalance, before any batch of them', async () => {
+    const prefix = uniqueTopicPrefix('rebalance');
+    const bus = newBus({ partitions: 4, sessionTimeoutMs: 3_000 });
+    const { topic } = await topicPair(bus, `${prefix}traces`);
+    const group = `${prefix}g`;
+    const sessions = Array.from({ length: 24 }, (_, i) => `rebalance-${i}`);
+    await bus.publish(topic, sessions.map(message));
+
+    const events: Record<'a' | 'b', string[]> = { a: [], b: [] };
+    const handled = new Set<string>();
+    const member = async (name: 'a' | 'b') => {
+      const sub = await bus.subscribe(
+        topic,
+        {
+          group,
+          onRevoked: (partitions) => void events[name].push(`revoked ${partitions}`),
+          onAssigned: async (partitions) => {
+            await new Promise((r) => setTimeout(r, 100)); // a rebuild takes a while: no batch before it is done
+            events[name].push(`assigned ${partitions}`);
+          },
+        },
+        async (batch) => {
+          events[name].push(`batch ${batch[0]!.partition}`);
+          for (const m of batch) handled.add(`${m.partition}/${m.offset}`);
+        },
+      );
+      subscriptions.push(sub);
+    };
+    await member('a');
+    await waitFor(() => handled.size === sessions.length);
+    await member('b');
+    await waitFor(() => events.b.some((e) => e.startsWith('assigned')) && events.a.filter((e) => e.startsWith('assigned')).length === 2);
+    await bus.publish(topic, sessions.map(message)); // each partition's new messages go to its new owner
+
+    await waitFor(() => handled.size === 2 * sessions.length);
+    expect(events.a[0]).toBe('assigned 0,1,2,3');
+    const revoked = events.a.indexOf('revoked 0,1,2,3');
+    expect(revoked).toBeGreaterThan(0);
+    const assignedOf = (e: string | undefined) => e!.slice('assigned '.length).split(',').map(Number);
+    const a = assignedOf(events.a.slice(revoked).find((e) => e.startsWith('assigned')));
+    const b = assignedOf(events.b.find((e) => e.startsWith('assigned')));
+    expect([...a, ...b].sort()).toEqual([0, 1, 2, 3]);
+    expect(a.length * b.length).toBeGreaterThan(0);
+    // Each batch comes after the assignment of its partition, and no batch while partitions are revoked.
+    for (const list of Object.values(events)) {
+      let current: number[] = [];
+      for (const e of list) {
+        if (e.startsWith('assigned')) current = assignedOf(e);
+        else if (e.startsWith('revoked')) current = [];
+        else expect(current).toContain(Number(e.slice('batch '.length)));
+      }
+    }
+  });
+
+  it('replays what was published recently, with its partition, of the partitions asked for; right after the topic was created', async () => {
+    const prefix = uniqueTopicPrefix('replay');
+    const bus = newBus({ partitions: 3 });
+    const name = `${prefix}traces`;
+    // Created by another client, not waiting for leaders, and read at once: a worker starting
+    // right after another one created the topics meets "not the leader for that topic-partition".
+    await admin.createTopics({ topics: [{ topic: name, numPartitions: 3 }], waitForLeaders: false });
+    const topic = signalTopic(name, 'traces');
+    const collect = async (replay: AsyncIterable<{ partition: number; value: TracesData }>) => {
+      const out: { partition: number; session: unknown }[] = [];
+      for await (const { partition, value } of replay) {
+        out.push({ partition, session: value.resourceSpans![0]!.scopeSpans![0]!.spans![0]!.attributes![0]!.value!.stringValue });
+      }
+      return out;
+    };
+    expect(await collect(bus.replay(topic, 60_000))).toEqual([]);
+    expect(await bus.partitionCount(name)).toBe(3);
+
+    await bus.publish(topic, ['r1', 'r2', 'r3', 'r4', 'r5', 'r6'].map(message));
+    const all = await collect(bus.replay(topic, 60_000));
+    expect(all.map((m) => m.session).sort()).toEqual(['r1', 'r2', 'r3', 'r4', 'r5', 'r6']);
+    const partition = all[0]!.partition;
+    const one = await collect(bus.replay(topic, 60_000, [partition]));
+    expect(one).toEqual(all.filter((m) => m.partition === partition));
+    expect(await collect(bus.replay(topic, 60_000, []))).toEqual([]);
+  });
+
+  it('retries an admin request that meets stale metadata, with a fresh client, and only that', async () => {
+    const kafka = new Kafka({ clientId: 'stale-metadata-test', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
+    const stale = () =>
+      Object.assign(new Error('This server is not the leader for that topic-partition'), { type: 'NOT_LEADER_FOR_PARTITION' });
+    const clients = new Set<Admin>();
+    const topics = await withFreshMetadata(
+      kafka,
+      'test',
+      async (a) => {
+        clients.add(a);
+        if (clients.size < 3) throw stale();
+        return a.listTopics();
+      },
+      { delayMs: 10 },
+    );
+    expect(Array.isArray(topics)).toBe(true);
+    expect(clients.size).toBe(3);
+
+    let calls = 0;
+    const other = withFreshMetadata(kafka, 'test', async () => {
+      calls++;
+      throw new Error('topic authorization failed');
+    });
+    await expect(other).rejects.toThrow('topic authorization failed');
+    expect(calls).toBe(1);
+    await expect(withFreshMetadata(kafka, 'test', async () => Promise.reject(stale()), { attempts: 2, delayMs: 10 })).rejects.toThrow(
+      'not the leader',
+    );
   });
 });

@@ -168,10 +168,6 @@ export class KafkaBus implements Bus {
       }
     };
     consumer.on(consumer.events.REBALANCING, revokeAll);
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      revokeAll(); // a member the group dropped (session timeout) joins again without a REBALANCING event
-      assignment = { partitions: [...(payload.memberAssignment[topic.name] ?? [])].sort((a, b) => a - b) };
-    });
     /** Resolves once the subscriber is ready for the current assignment; a failure is tried again on the next call. */
     const assigned = (): Promise<void> => {
       const current = assignment;
@@ -182,6 +178,14 @@ export class KafkaBus implements Bus {
       });
       return current.ready;
     };
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      revokeAll(); // a member the group dropped (session timeout) joins again without a REBALANCING event
+      assignment = { partitions: [...(payload.memberAssignment[topic.name] ?? [])].sort((a, b) => a - b) };
+      // Prepared at once; the first batch waits for it (and tries again if it failed).
+      assigned().catch((err: unknown) =>
+        log('warn', `preparing for partitions of ${topic.name} failed; retrying with the first batch`, { error: (err as Error).message }),
+      );
+    });
     let commits: Promise<unknown> = Promise.resolve();
     /**
      * Commits a partition up to what was handled, short of what the subscriber still holds.

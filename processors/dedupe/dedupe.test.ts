@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ConfigError, Fields } from '../../core/config/fields.ts';
+import type { PublishedMessage } from '../../core/component.ts';
 import { MetricsRegistry } from '../../core/metrics.ts';
 import type { Span, TracesData } from '../../core/otlp/model.ts';
 import { eachSpan } from '../../core/otlp/traces.ts';
@@ -22,17 +23,20 @@ const span = (traceId: string, n: number): Span => ({
 const message = (...spans: Span[]): TracesData => ({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ spans }] }] });
 const ids = (data: TracesData) => [...eachSpan(data)].map((c) => `${c.span.traceId.slice(0, 2)}/${parseInt(c.span.spanId, 16)}`);
 
-function processor(raw: Record<string, unknown> = {}, published: TracesData[] = [], metrics = new MetricsRegistry()) {
+/** A dedupe processor whose output topic held `published` (on partition 0, or as given) before it started. */
+function processor(raw: Record<string, unknown> = {}, published: (TracesData | PublishedMessage)[] = [], metrics = new MetricsRegistry()) {
+  const messages = published.map((m) => ('value' in m ? m : { partition: 0, value: m }));
   return dedupeProcessorFactory.create(parseAt(raw), {
     id: 'dedupe',
     dataDir: '/nonexistent',
     configDir: '.',
     metrics,
-    recentOutput: async function* () {
-      for (const value of published) yield { partition: 0, value };
+    recentOutput: async function* (options) {
+      yield* messages.filter((m) => !options?.partitions || options.partitions.includes(m.partition));
     },
   });
 }
+const from = (partition: number, offset = 0) => ({ partition, offset: String(offset) });
 
 describe('dedupe config', () => {
   it('parses testdata/valid.yaml', () => {
@@ -93,6 +97,25 @@ describe('dedupe processor', () => {
     expect(ids(await restarted.processTraces(message(span(T1, 1), span(T1, 2), span(T1, 3))))).toEqual(['0a/3']);
     // Without the replay the same message would pass: the test above depends on assign().
     expect(ids(await processor().processTraces(message(span(T1, 1), span(T1, 2))))).toEqual(['0a/1', '0a/2']);
+  });
+
+  it('rebuilds the state of the partitions it is assigned only, and forgets the traces of partitions it no longer has', async () => {
+    const metrics = new MetricsRegistry();
+    const published = [
+      { partition: 0, value: message(span(T1, 1)) },
+      { partition: 1, value: message(span(T2, 1)) },
+    ];
+    const p = processor({}, published, metrics);
+    await p.assign!([0]);
+    expect(ids(await p.processTraces(message(span(T1, 1), span(T1, 2)), from(0)))).toEqual(['0a/2']);
+    // Partition 1 was not read: its trace is not known (and would be read when it is assigned).
+    expect(ids(await p.processTraces(message(span(T2, 1)), from(1)))).toEqual(['1b/1']);
+    p.commit!();
+    expect(metrics.render()).toContain('agentotel_dedupe_remembered_spans{processor="dedupe"} 3');
+    // A rebalance leaves it partition 0: T2 is another worker's now.
+    await p.assign!([0]);
+    expect(metrics.render()).toContain('agentotel_dedupe_remembered_spans{processor="dedupe"} 2');
+    expect(ids(await p.processTraces(message(span(T1, 2)), from(0)))).toEqual([]);
   });
 
   it('lets an aborted batch through again when it is redelivered, as a new or the same object', async () => {
@@ -181,6 +204,18 @@ describe('seen spans', () => {
     expect(ids(seen.spansOf(T1))).toEqual(['c', 'd', 'e', 'f']);
     now = 1_011; // T1 last seen at 10
     expect(seen.spansOf(T1)).toBeUndefined();
+  });
+
+  it('forgets the traces of the partitions not kept; traces of no known partition stay', () => {
+    const seen = new SeenSpans<null>(3_600_000, 100);
+    seen.addAll(T1, entries('a', 'b'), 0);
+    seen.add(T2, 'a', null, 1);
+    seen.add('2c'.repeat(16), 'a', null);
+    seen.add(T1, 'c', null); // no partition given: T1 stays on 0
+    expect(seen.keepPartitions(new Set([1]))).toBe(3);
+    expect(seen.size).toBe(2);
+    expect(seen.spansOf(T1)).toBeUndefined();
+    expect(ids(seen.spansOf(T2))).toEqual(['a']);
   });
 
   it('stays bounded under a stream of traces', () => {

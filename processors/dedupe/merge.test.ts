@@ -335,6 +335,71 @@ describe('views after the span was written', () => {
   });
 });
 
+describe('rebalances', () => {
+  const hooks = views('hooks', [tool({ attributes: { 'tool.exit_code': 0 } })]);
+  const transcript = views('transcript', [tool({ attributes: { 'gen_ai.tool.call.arguments': '{}' } })]);
+
+  it('drops what it holds of revoked partitions: their new owner, delivered the views again, writes the span once', async () => {
+    const former = harness();
+    former.send(hooks);
+    former.send(transcript);
+    expect(former.processor.heldFrom(0)).toBe('0');
+    former.processor.revoke([1]);
+    expect(former.processor.heldFrom(0)).toBe('0'); // another partition's revocation leaves it
+    former.processor.revoke([0]);
+    expect(former.processor.heldFrom(0)).toBeUndefined(); // the commit may move on: nothing of it is held
+    former.advance(WINDOW);
+    expect(await former.flush(Infinity)).toEqual([]);
+
+    const owner = harness();
+    await owner.processor.assign([0]);
+    owner.send(hooks);
+    owner.send(transcript);
+    owner.advance(WINDOW);
+    expect((await owner.flush()).map((s) => attrs(s)[AgentAttr.capturePath])).toEqual(['hooks,transcript']);
+  });
+
+  it('before its first write of a partition it got, reads its output again: what the former owner wrote meanwhile is not written twice', async () => {
+    const output: TracesData[] = [];
+    const owner = harness(output);
+    await owner.processor.assign([0]); // the rebuild finds nothing yet
+    owner.send(hooks);
+    owner.send(transcript);
+    // The former owner's flush, in flight when it lost the partition, lands after the rebuild.
+    const former = harness();
+    former.send(hooks);
+    former.send(transcript);
+    former.advance(WINDOW);
+    output.push(await former.processor.flush(Infinity));
+    owner.advance(WINDOW);
+    expect(await owner.flush()).toEqual([]);
+    expect(owner.count('dropped')).toBe(1);
+  });
+
+  it("what it merged beyond the former owner's write goes onto that write, as its next version", async () => {
+    const output: TracesData[] = [];
+    const owner = harness(output);
+    await owner.processor.assign([0]);
+    owner.send(hooks);
+    owner.send(transcript);
+    owner.send(views('otel', [tool({ attributes: { 'test.otel': 'yes' } })]));
+    const former = harness();
+    former.send(hooks);
+    former.advance(WINDOW);
+    output.push(await former.processor.flush(Infinity));
+    owner.advance(WINDOW);
+    const [span, ...more] = await owner.flush();
+    expect(more).toEqual([]);
+    expect(attrs(span)).toMatchObject({
+      'tool.exit_code': '0',
+      'gen_ai.tool.call.arguments': '{}',
+      'test.otel': 'yes',
+      [AgentAttr.capturePath]: 'hooks,otel,transcript',
+      [AgentAttr.version]: '2',
+    });
+  });
+});
+
 describe('commit contract', () => {
   it('keeps the first offset of each partition it holds spans from until they are written and committed', async () => {
     const h = harness();
