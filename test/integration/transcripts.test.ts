@@ -91,6 +91,20 @@ function expectSession(rows: Row[], f: Facts): void {
   expect(calls.reduce((n, c) => n + Number(c.cacheRead), 0)).toBe(usage.cache_read_input_tokens);
 }
 
+/** Waits for the scenario's session in otel_traces and checks it against its facts; returns its trace id. */
+async function expectStoredSession(scenario: string, f: Facts): Promise<string> {
+  const traceId = sessionTraceId('claude-code', f.session_ids[0]!);
+  const rows = await waitFor(
+    () => spanRows(traceId),
+    (r) => r.length >= spanCount(f),
+    60_000,
+    `the ${scenario} session in otel_traces`,
+  );
+  expect(rows).toHaveLength(spanCount(f));
+  expectSession(rows, f);
+  return traceId;
+}
+
 function runImport(args: string[]): Promise<ProcessRun> {
   return runProcess(process.execPath, [path.join(repoRoot, 'bin/agentotel.js'), 'import', ...args], {
     cwd: repoRoot,
@@ -102,15 +116,7 @@ describe('transcripts receiver in the embedded pipeline', () => {
   it('tails a Claude Code transcript copied into the projects directory into otel_traces', async () => {
     const f = facts('a-baseline');
     cpSync(transcripts('a-baseline'), path.join(projectsDir, '-home-dev-projects-hello-node'), { recursive: true });
-    const traceId = sessionTraceId('claude-code', f.session_ids[0]!);
-    const rows = await waitFor(
-      () => spanRows(traceId),
-      (r) => r.length >= spanCount(f),
-      60_000,
-      'the a-baseline session in otel_traces',
-    );
-    expect(rows).toHaveLength(spanCount(f));
-    expectSession(rows, f);
+    await expectStoredSession('a-baseline', f);
 
     const telemetry = pipeline.service.endpoints.telemetry!;
     expect(await scrapeCounter(telemetry, 'agentotel_transcript_lines_total', 'agent="claude-code"')).toBe(
@@ -132,15 +138,7 @@ describe('transcripts receiver in the embedded pipeline', () => {
     expect(first.stdout).toMatch(/\n\s+10 {2}record type attachment\n/);
     expect(first.stderr).toContain('import: 1/1 files, 40 lines'); // plain progress lines: stderr is not a terminal
 
-    const traceId = sessionTraceId('claude-code', f.session_ids[0]!);
-    const rows = await waitFor(
-      () => spanRows(traceId),
-      (r) => r.length >= spanCount(f),
-      60_000,
-      'the c-tool-failure session in otel_traces',
-    );
-    expect(rows).toHaveLength(spanCount(f));
-    expectSession(rows, f);
+    const traceId = await expectStoredSession('c-tool-failure', f);
 
     const written = await count(pipeline.client, 'SELECT count() AS n FROM agentotel.otel_traces WHERE TraceId = {t:String}', {
       t: traceId,
