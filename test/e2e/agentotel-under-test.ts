@@ -6,11 +6,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { AgentName } from '../../core/agent/session-spans.ts';
+import { queryRows, type ClickHouseClient } from '../../exporters/clickhouse/index.ts';
+import { embeddedClient, repoRoot } from '../helpers/pipeline.ts';
 import { startAgentotel, scrapeCounter, type AgentotelProcess } from '../helpers/processes.ts';
-import { repoRoot } from '../helpers/pipeline.ts';
 
 export const E2E_TOKEN = 'e2e-ingest-token';
-export const MERGE_WINDOW_MS = 2_000;
+const MERGE_WINDOW_MS = 2_000;
 
 export interface AgentotelUnderTest {
   process: AgentotelProcess;
@@ -20,7 +22,8 @@ export interface AgentotelUnderTest {
   telemetry: string;
 }
 
-export function writeE2eConfig(file: string, dataDir: string, claudeProjectsDir: string): void {
+/** The config: every receiver on a free port, the transcripts receiver tailing `sources`. */
+function writeE2eConfig(file: string, dataDir: string, sources: { agent: AgentName; root: string }[]): void {
   const yaml = `
 data_dir: ${JSON.stringify(dataDir)}
 receivers:
@@ -34,7 +37,7 @@ receivers:
     auth: { tokens: ${E2E_TOKEN} }
   transcripts:
     sources:
-      - { agent: claude-code, root: ${JSON.stringify(claudeProjectsDir)} }
+${sources.map((s) => `      - { agent: ${s.agent}, root: ${JSON.stringify(s.root)} }`).join('\n')}
     poll_interval: 200ms
 processors:
   redaction: { tier: 2 }
@@ -63,7 +66,7 @@ function endpoint(endpoints: Record<string, string>, prefix: string): string {
   return endpoints[key]!;
 }
 
-export async function startAgentotelUnderTest(configFile: string): Promise<AgentotelUnderTest> {
+async function startAgentotelUnderTest(configFile: string): Promise<AgentotelUnderTest> {
   const env = { ...process.env, AGENTOTEL_INGEST_TOKEN: E2E_TOKEN };
   const proc = startAgentotel('agentotel up', ['up', '--json', '-c', configFile], env);
   const { endpoints } = await proc.ready;
@@ -81,7 +84,7 @@ export async function startAgentotelUnderTest(configFile: string): Promise<Agent
  * window (a late view of a span would be written then), or until `timeoutMs`. Never throws: the
  * assertions on the rows say what is missing.
  */
-export async function settle(a: AgentotelUnderTest, expected: number, timeoutMs: number): Promise<number> {
+async function settle(a: AgentotelUnderTest, expected: number, timeoutMs: number): Promise<number> {
   const quietMs = MERGE_WINDOW_MS + 2_000;
   const deadline = Date.now() + timeoutMs;
   let last = -1;
@@ -97,4 +100,77 @@ export async function settle(a: AgentotelUnderTest, expected: number, timeoutMs:
     await new Promise((r) => setTimeout(r, 250));
   }
   return last;
+}
+
+export interface AgentotelRun {
+  /** agentotel's exit code once stopped, and what it printed. */
+  exitCode: number | null;
+  output: string;
+  /** The ClickHouse agentotel wrote to (open once it stopped). */
+  client: ClickHouseClient;
+}
+
+/**
+ * Runs agentotel with the e2e config (data in <root>/data, the transcripts receiver tailing
+ * `sources`), lets `drive` run the agents against it (it returns how many span rows they should
+ * write), waits for the rows to settle within `settleMs`, stops agentotel and opens its ClickHouse.
+ */
+export async function runAgentotel(
+  root: string,
+  sources: { agent: AgentName; root: string }[],
+  settleMs: number,
+  drive: (a: AgentotelUnderTest) => Promise<number>,
+): Promise<AgentotelRun> {
+  const configFile = path.join(root, 'agentotel.yaml');
+  const dataDir = path.join(root, 'data');
+  writeE2eConfig(configFile, dataDir, sources);
+  const agentotel = await startAgentotelUnderTest(configFile);
+  let exitCode: number | null;
+  try {
+    await settle(agentotel, await drive(agentotel), settleMs);
+  } finally {
+    exitCode = await agentotel.process.stop();
+  }
+  return { exitCode, output: agentotel.process.output(), client: embeddedClient(dataDir) };
+}
+
+/** What every e2e test reads of a row of otel_traces. */
+export interface SpanWrite {
+  SpanId: string;
+  ParentSpanId: string;
+  SpanName: string;
+  StatusCode: string;
+  kind: string;
+  /** The capture paths merged into the span. */
+  paths: string;
+  input: string;
+  output: string;
+  cacheRead: string;
+  /** The write's agentotel.span.version: a span merged again after a late view is written again, with the next. */
+  version: string;
+}
+
+export const spanAttr = (key: string) => `SpanAttributes['${key}']`;
+
+/** Every write of the trace's spans: the SpanWrite columns and `more` (SQL select items). */
+export function spanWrites<R extends SpanWrite>(client: ClickHouseClient, traceId: string, more: string[]): Promise<R[]> {
+  return queryRows<R>(
+    client,
+    `SELECT SpanId, ParentSpanId, SpanName, StatusCode, ${spanAttr('agentotel.span.kind')} AS kind,
+            ${spanAttr('agentotel.capture.path')} AS paths, ${spanAttr('gen_ai.usage.input_tokens')} AS input,
+            ${spanAttr('gen_ai.usage.output_tokens')} AS output, ${spanAttr('gen_ai.usage.cache_read.input_tokens')} AS cacheRead,
+            ${spanAttr('agentotel.span.version')} AS version, ${more.join(', ')}
+     FROM agentotel.otel_traces WHERE TraceId = {t:String}`,
+    { t: traceId },
+  );
+}
+
+/** The latest write of each span. */
+export function latestWrites<R extends SpanWrite>(rows: R[]): R[] {
+  const latest = new Map<string, R>();
+  for (const r of rows) {
+    const seen = latest.get(r.SpanId);
+    if (!seen || Number(r.version) > Number(seen.version)) latest.set(r.SpanId, r);
+  }
+  return [...latest.values()];
 }

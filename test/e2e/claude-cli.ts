@@ -3,12 +3,12 @@
  * fixtures were captured: `claude -p "…" --output-format json`, an `env -i`-like environment with
  * its own HOME, a fake API key, ANTHROPIC_BASE_URL at the scripted model.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../helpers/pipeline.ts';
+import { runProcess } from '../helpers/processes.ts';
 
 export const CLI_PACKAGE = '@anthropic-ai/claude-code';
 
@@ -94,21 +94,12 @@ function isResult(v: unknown): v is ClaudeResult {
 /** Runs `claude -p <prompt> --output-format json <args>` (stdin closed) and parses its result. */
 export async function runClaude(inv: ClaudeInvocation): Promise<ClaudeRun> {
   const started = Date.now();
-  const child = spawn(claudeBinary(), ['-p', inv.prompt, '--output-format', 'json', ...inv.args], {
+  const { exitCode, stdout, stderr } = await runProcess(claudeBinary(), ['-p', inv.prompt, '--output-format', 'json', ...inv.args], {
     cwd: inv.cwd,
     env: cliEnvironment(inv.home, inv.baseUrl),
-    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: inv.timeoutMs ?? 60_000,
+    killSignal: 'SIGKILL',
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const timeoutMs = inv.timeoutMs ?? 60_000;
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const exitCode = await new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => resolve(code));
-  }).finally(() => clearTimeout(timer));
   const what = `claude -p ${JSON.stringify(inv.prompt)} ${inv.args.join(' ')} (exit ${exitCode}, ${Date.now() - started} ms)`;
   let parsed: unknown;
   try {

@@ -11,15 +11,15 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentSpanId, type AgentSpanKind, type CapturePath } from '../../core/agent/session-spans.ts';
-import { queryRows, type ClickHouseClient } from '../../exporters/clickhouse/index.ts';
+import { queryRows } from '../../exporters/clickhouse/index.ts';
 import type { OtlpProtocol } from '../helpers/otel-sdk.ts';
-import { embeddedClient, tempDir } from '../helpers/pipeline.ts';
-import { settle, startAgentotelUnderTest, writeE2eConfig, E2E_TOKEN, type AgentotelUnderTest } from './agentotel-under-test.ts';
+import { tempDir } from '../helpers/pipeline.ts';
+import { E2E_TOKEN, latestWrites, runAgentotel, spanAttr, spanWrites, type AgentotelRun, type SpanWrite } from './agentotel-under-test.ts';
 import { claudeBinary, readSessionArtifacts, runClaude, type ClaudeRun } from './claude-cli.ts';
 import { expectedSession, tokensByModel, type ExpectedSession, type TokenTotals } from './expected-session.ts';
 import { SCENARIOS, type Scenario } from './scenarios.ts';
 import { startScriptedModel, type ScriptedModel } from './scripted-model.ts';
-import { wireClaudeCode } from './wiring.ts';
+import { wireAgent } from './wiring.ts';
 
 const PROTOCOLS: OtlpProtocol[] = ['grpc', 'http/protobuf', 'http/json'];
 const TOOL_ID_TAG: Record<OtlpProtocol, string> = { grpc: 'G', 'http/protobuf': 'P', 'http/json': 'J' };
@@ -46,30 +46,17 @@ interface SessionRun {
   expected: ExpectedSession;
 }
 
-interface SpanRow {
-  SpanId: string;
-  ParentSpanId: string;
-  SpanName: string;
-  StatusCode: string;
-  kind: string;
-  paths: string;
+interface SpanRow extends SpanWrite {
   model: string;
-  input: string;
-  output: string;
-  cacheRead: string;
   cacheCreation: string;
   team: string;
-  version: string;
 }
 
 const sessions = new Map<string, SessionRun>();
 const label = (scenario: Scenario, protocol: OtlpProtocol) => `${scenario.name} over ${protocol}`;
 let root: string;
 let model: ScriptedModel | undefined;
-let agentotel: AgentotelUnderTest | undefined;
-let agentotelExit: number | null | undefined;
-let agentotelOutput = '';
-let client: ClickHouseClient | undefined;
+let agentotel: AgentotelRun | undefined;
 const rowCache = new Map<string, Promise<SpanRow[]>>();
 
 async function runSession(m: ScriptedModel, home: string, scenario: Scenario, protocol: OtlpProtocol): Promise<void> {
@@ -103,40 +90,31 @@ beforeAll(async () => {
   claudeBinary(); // fails here, saying why, when the CLI cannot run
   root = tempDir('e2e-claude-code');
   const home = path.join(root, 'home');
-  const dataDir = path.join(root, 'data');
   const projectsDir = path.join(home, '.claude', 'projects');
   mkdirSync(projectsDir, { recursive: true });
-  const configFile = path.join(root, 'agentotel.yaml');
-  writeE2eConfig(configFile, dataDir, projectsDir);
   model = await startScriptedModel();
-  agentotel = await startAgentotelUnderTest(configFile);
-  try {
+  agentotel = await runAgentotel(root, [{ agent: 'claude-code', root: projectsDir }], 60_000, async (a) => {
     for (const protocol of PROTOCOLS) {
-      const otlpEndpoint = `http://${protocol === 'grpc' ? agentotel.otlpGrpc : agentotel.otlpHttp}`;
-      await wireClaudeCode({
+      await wireAgent({
+        agent: 'claude-code',
         home,
-        otlpEndpoint,
-        hooksEndpoint: `http://${agentotel.hooks}`,
+        settings: path.join(home, '.claude', 'settings.json'),
+        otlpEndpoint: `http://${protocol === 'grpc' ? a.otlpGrpc : a.otlpHttp}`,
+        hooksEndpoint: `http://${a.hooks}`,
         token: E2E_TOKEN,
         protocol,
         team: TEAM,
         user: USER,
       });
-      for (const scenario of SCENARIOS) await runSession(model, home, scenario, protocol);
+      for (const scenario of SCENARIOS) await runSession(model!, home, scenario, protocol);
     }
-    const expectedRows = [...sessions.values()].reduce((n, s) => n + spanCount(s.expected), 0);
-    await settle(agentotel, expectedRows, 60_000);
-  } finally {
-    agentotelExit = await agentotel.process.stop();
-    agentotelOutput = agentotel.process.output();
-  }
-  client = embeddedClient(dataDir);
+    return [...sessions.values()].reduce((n, s) => n + spanCount(s.expected), 0);
+  });
 }, 300_000);
 
 afterAll(async () => {
-  await agentotel?.process.stop();
   await model?.close();
-  await client?.close();
+  await agentotel?.client.close();
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
@@ -146,36 +124,21 @@ function session(name: string): ExpectedSession {
   return s.expected;
 }
 
-/** Every row of the session's trace: a span merged again after a late view is written again, with the next version. */
+/** Every write of the session's trace's spans. */
 function writes(e: ExpectedSession): Promise<SpanRow[]> {
   let rows = rowCache.get(e.traceId);
   if (!rows) {
-    const attr = (k: string) => `SpanAttributes['${k}']`;
-    rows = queryRows<SpanRow>(
-      client!,
-      `SELECT SpanId, ParentSpanId, SpanName, StatusCode,
-              ${attr('agentotel.span.kind')} AS kind, ${attr('agentotel.capture.path')} AS paths,
-              if(${attr('gen_ai.response.model')} != '', ${attr('gen_ai.response.model')}, ${attr('gen_ai.request.model')}) AS model,
-              ${attr('gen_ai.usage.input_tokens')} AS input, ${attr('gen_ai.usage.output_tokens')} AS output,
-              ${attr('gen_ai.usage.cache_read.input_tokens')} AS cacheRead, ${attr('gen_ai.usage.cache_creation.input_tokens')} AS cacheCreation,
-              ${attr('agentotel.team')} AS team, ${attr('agentotel.span.version')} AS version
-       FROM agentotel.otel_traces WHERE TraceId = {t:String}`,
-      { t: e.traceId },
-    );
+    rows = spanWrites<SpanRow>(agentotel!.client, e.traceId, [
+      `if(${spanAttr('gen_ai.response.model')} != '', ${spanAttr('gen_ai.response.model')}, ${spanAttr('gen_ai.request.model')}) AS model`,
+      `${spanAttr('gen_ai.usage.cache_creation.input_tokens')} AS cacheCreation`,
+      `${spanAttr('agentotel.team')} AS team`,
+    ]);
     rowCache.set(e.traceId, rows);
   }
   return rows;
 }
 
-/** The latest write of each span. */
-async function spans(e: ExpectedSession): Promise<SpanRow[]> {
-  const latest = new Map<string, SpanRow>();
-  for (const r of await writes(e)) {
-    const seen = latest.get(r.SpanId);
-    if (!seen || Number(r.version) > Number(seen.version)) latest.set(r.SpanId, r);
-  }
-  return [...latest.values()];
-}
+const spans = async (e: ExpectedSession): Promise<SpanRow[]> => latestWrites(await writes(e));
 
 const id = (e: ExpectedSession, kind: AgentSpanKind, key: string) => agentSpanId(e.traceId, { kind, key });
 
@@ -218,7 +181,7 @@ describe('Claude Code CLI end to end', () => {
       const agentTools = e.toolCalls.filter((t) => t.name === 'Agent').map((t) => t.toolUseId);
       expect(e.subagents.map((s) => s.toolUseId)).toEqual(agentTools);
     }
-    expect(agentotelExit, agentotelOutput.slice(-4_000)).toBe(0);
+    expect(agentotel!.exitCode, agentotel!.output.slice(-4_000)).toBe(0);
   });
 
   for (const protocol of PROTOCOLS) {
@@ -228,7 +191,7 @@ describe('Claude Code CLI end to end', () => {
         it('is one trace: every span of the session has the trace id of hash(claude-code, session id)', async () => {
           const e = session(name);
           const rows = await queryRows<{ TraceId: string }>(
-            client!,
+            agentotel!.client,
             `SELECT DISTINCT TraceId FROM agentotel.otel_traces
              WHERE SpanAttributes['gen_ai.conversation.id'] = {s:String} OR SpanAttributes['session.id'] = {s:String}
                 OR ResourceAttributes['session.id'] = {s:String}`,
@@ -270,32 +233,19 @@ describe('Claude Code CLI end to end', () => {
               .filter((r) => r.kind === kind)
               .map((r) => r.SpanId)
               .sort();
-          const want = (kind: AgentSpanKind, keys: string[]) => keys.map((k) => id(e, kind, k)).sort();
+          const keys: Record<AgentSpanKind, string[]> = {
+            session: [e.sessionId],
+            prompt: e.prompts.map((p) => p.promptId),
+            model_call: e.modelCalls.map((c) => c.requestId),
+            tool_call: e.toolCalls.map((t) => t.toolUseId),
+            subagent: e.subagents.map((s) => s.agentId),
+          };
+          const kinds = Object.keys(keys) as AgentSpanKind[];
           expect({
-            session: byKind('session'),
-            prompt: byKind('prompt'),
-            model_call: byKind('model_call'),
-            tool_call: byKind('tool_call'),
-            subagent: byKind('subagent'),
+            ...Object.fromEntries(kinds.map((kind) => [kind, byKind(kind)])),
             other: rows.filter((r) => !(r.kind in PATHS_BY_KIND)).map((r) => `${r.SpanName} kind=${r.kind || '(none)'}`),
           }).toEqual({
-            session: want('session', [e.sessionId]),
-            prompt: want(
-              'prompt',
-              e.prompts.map((p) => p.promptId),
-            ),
-            model_call: want(
-              'model_call',
-              e.modelCalls.map((c) => c.requestId),
-            ),
-            tool_call: want(
-              'tool_call',
-              e.toolCalls.map((t) => t.toolUseId),
-            ),
-            subagent: want(
-              'subagent',
-              e.subagents.map((s) => s.agentId),
-            ),
+            ...Object.fromEntries(kinds.map((kind) => [kind, keys[kind].map((k) => id(e, kind, k)).sort()])),
             other: [],
           });
         });

@@ -14,7 +14,7 @@
  *   npm install --prefix /tmp/agent-clis @openai/codex@0.169.0 @google/gemini-cli@0.61.0
  *   AGENTOTEL_E2E_AGENT_CLIS=/tmp/agent-clis npx vitest run test/e2e/codex-gemini.test.ts
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -22,10 +22,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codexModelCallKey } from '../../core/agent/codex.ts';
 import { geminiModelCallKey } from '../../core/agent/gemini.ts';
 import { agentSpanId, sessionTraceId, type AgentName, type AgentSpanKind, type CapturePath } from '../../core/agent/session-spans.ts';
-import { queryRows, type ClickHouseClient } from '../../exporters/clickhouse/index.ts';
-import { embeddedClient, repoRoot, tempDir } from '../helpers/pipeline.ts';
-import { E2E_TOKEN, settle, startAgentotelUnderTest, MERGE_WINDOW_MS, type AgentotelUnderTest } from './agentotel-under-test.ts';
+import { tempDir } from '../helpers/pipeline.ts';
+import { runProcess, type ProcessRun } from '../helpers/processes.ts';
+import {
+  E2E_TOKEN,
+  latestWrites,
+  runAgentotel,
+  spanAttr,
+  spanWrites,
+  type AgentotelRun,
+  type AgentotelUnderTest,
+  type SpanWrite,
+} from './agentotel-under-test.ts';
 import { ROUTER_USAGE, startAgentModels, type AgentModels, type CodexStep, type GeminiStep } from './agent-cli-models.ts';
+import { wireAgent } from './wiring.ts';
 
 const CLI_PREFIX = process.env.AGENTOTEL_E2E_AGENT_CLIS;
 const PROMPT = 'Is there a notes.txt in this project? Use the shell to check.';
@@ -53,25 +63,10 @@ const GEMINI_STEPS: GeminiStep[] = [
   { text: ANSWER, usage: { prompt: 4340, candidates: 12, cached: 4096, thoughts: 0 } },
 ];
 
-interface Run {
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface SpanRow {
-  SpanId: string;
-  ParentSpanId: string;
-  StatusCode: string;
-  kind: string;
-  paths: string;
+interface SpanRow extends SpanWrite {
   model: string;
-  input: string;
-  output: string;
-  cacheRead: string;
   reasoning: string;
   exitCode: string;
-  version: string;
 }
 
 interface ExpectedSpan {
@@ -86,82 +81,28 @@ let root: string;
 let home: string;
 let project: string;
 let models: AgentModels | undefined;
-let agentotel: AgentotelUnderTest | undefined;
-let agentotelExit: number | null | undefined;
-let agentotelOutput = '';
-let client: ClickHouseClient | undefined;
-const runs = new Map<AgentName, Run>();
-
-function writeConfig(file: string, dataDir: string): void {
-  writeFileSync(
-    file,
-    `
-data_dir: ${JSON.stringify(dataDir)}
-receivers:
-  otlp:
-    protocols:
-      grpc: { endpoint: 127.0.0.1:0 }
-      http: { endpoint: 127.0.0.1:0 }
-    auth: { tokens: ${E2E_TOKEN} }
-  hooks:
-    endpoint: 127.0.0.1:0
-    auth: { tokens: ${E2E_TOKEN} }
-  transcripts:
-    sources:
-      - { agent: codex, root: ${JSON.stringify(path.join(home, '.codex', 'sessions'))} }
-      - { agent: gemini-cli, root: ${JSON.stringify(path.join(home, '.gemini', 'tmp'))} }
-    poll_interval: 200ms
-processors:
-  redaction: { tier: 2 }
-  enrichment: { pricing_file: ${JSON.stringify(path.join(repoRoot, 'config/pricing.yaml'))} }
-  dedupe: { window: 1h, merge_window: ${MERGE_WINDOW_MS}ms }
-exporters:
-  clickhouse: { endpoint: embedded, database: agentotel }
-service:
-  pipelines:
-    traces: { receivers: [otlp, hooks, transcripts], processors: [redaction, enrichment, dedupe], exporters: [clickhouse] }
-    logs: { receivers: [otlp], exporters: [clickhouse] }
-    metrics: { receivers: [otlp], exporters: [clickhouse] }
-  telemetry:
-    metrics: { address: 127.0.0.1:0 }
-    logs: { level: warn }
-`,
-  );
-}
+let agentotel: AgentotelRun | undefined;
+const runs = new Map<AgentName, ProcessRun>();
 
 /** `agentotel init` for one agent, as a user runs it (OTLP/HTTP JSON, command hooks). */
-async function init(agent: AgentName, settings: string, a: AgentotelUnderTest): Promise<void> {
-  const args = [path.join(repoRoot, 'bin/agentotel.js'), 'init', '--agent', agent, '--settings', settings];
-  args.push(
-    '--otlp-endpoint',
-    `http://${a.otlpHttp}`,
-    '--hooks-endpoint',
-    `http://${a.hooks}`,
-    '--token',
-    E2E_TOKEN,
-    '--protocol',
-    'http/json',
-  );
-  await promisify(execFile)(process.execPath, args, { cwd: repoRoot, env: { ...process.env, HOME: home }, timeout: 60_000 });
-}
+const init = (agent: AgentName, settings: string, a: AgentotelUnderTest) =>
+  wireAgent({
+    agent,
+    home,
+    settings,
+    otlpEndpoint: `http://${a.otlpHttp}`,
+    hooksEndpoint: `http://${a.hooks}`,
+    token: E2E_TOKEN,
+    protocol: 'http/json',
+  });
 
 /** A CLI in a clean environment (as the fixtures were captured: env -i, its own HOME). */
-function runCli(bin: string, args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(path.join(CLI_PREFIX!, 'node_modules', '.bin', bin), args, {
-      cwd: project,
-      env: { HOME: home, PATH: `${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`, LANG: 'C.UTF-8', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 180_000,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.once('error', reject);
-    child.once('exit', (exitCode) => resolve({ exitCode, stdout, stderr }));
+const runCli = (bin: string, args: string[], env: Record<string, string>) =>
+  runProcess(path.join(CLI_PREFIX!, 'node_modules', '.bin', bin), args, {
+    cwd: project,
+    env: { HOME: home, PATH: `${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`, LANG: 'C.UTF-8', ...env },
+    timeout: 180_000,
   });
-}
 
 async function runCodex(a: AgentotelUnderTest, modelsUrl: string): Promise<void> {
   const config = path.join(home, '.codex', 'config.toml');
@@ -283,20 +224,12 @@ function expectedSpans(agent: AgentName): ExpectedSpan[] {
 
 /** The latest write of each span of the agent's session trace. */
 async function spans(agent: AgentName): Promise<SpanRow[]> {
-  const attr = (k: string) => `SpanAttributes['${k}']`;
-  const rows = await queryRows<SpanRow>(
-    client!,
-    `SELECT SpanId, ParentSpanId, StatusCode, ${attr('agentotel.span.kind')} AS kind, ${attr('agentotel.capture.path')} AS paths,
-            ${attr('gen_ai.request.model')} AS model, ${attr('gen_ai.usage.input_tokens')} AS input,
-            ${attr('gen_ai.usage.output_tokens')} AS output, ${attr('gen_ai.usage.cache_read.input_tokens')} AS cacheRead,
-            ${attr('gen_ai.usage.reasoning.output_tokens')} AS reasoning, ${attr('agentotel.tool.exit_code')} AS exitCode,
-            ${attr('agentotel.span.version')} AS version
-     FROM agentotel.otel_traces WHERE TraceId = {t:String}`,
-    { t: sessionTraceId(agent, sessionIdOf(agent)) },
-  );
-  const latest = new Map<string, SpanRow>();
-  for (const r of rows) if (Number(r.version) >= Number(latest.get(r.SpanId)?.version ?? 0)) latest.set(r.SpanId, r);
-  return [...latest.values()];
+  const rows = await spanWrites<SpanRow>(agentotel!.client, sessionTraceId(agent, sessionIdOf(agent)), [
+    `${spanAttr('gen_ai.request.model')} AS model`,
+    `${spanAttr('gen_ai.usage.reasoning.output_tokens')} AS reasoning`,
+    `${spanAttr('agentotel.tool.exit_code')} AS exitCode`,
+  ]);
+  return latestWrites(rows);
 }
 
 beforeAll(async () => {
@@ -314,29 +247,24 @@ beforeAll(async () => {
   await git('init', '-q');
   await git('add', '.');
   await git('commit', '-qm', 'Initial commit');
-  const configFile = path.join(root, 'agentotel.yaml');
-  writeConfig(configFile, path.join(root, 'data'));
   models = await startAgentModels({ codex: CODEX_STEPS, gemini: GEMINI_STEPS });
-  agentotel = await startAgentotelUnderTest(configFile);
-  try {
-    await runCodex(agentotel, models.url);
-    await runGemini(agentotel, models.url);
-    const expected = (['codex', 'gemini-cli'] as const).reduce(
-      (n, a) => n + (runs.get(a)?.exitCode === 0 ? expectedSpans(a).length : 0),
+  const sources = [
+    { agent: 'codex' as const, root: path.join(home, '.codex', 'sessions') },
+    { agent: 'gemini-cli' as const, root: path.join(home, '.gemini', 'tmp') },
+  ];
+  agentotel = await runAgentotel(root, sources, 90_000, async (a) => {
+    await runCodex(a, models!.url);
+    await runGemini(a, models!.url);
+    return (['codex', 'gemini-cli'] as const).reduce(
+      (n, agent) => n + (runs.get(agent)?.exitCode === 0 ? expectedSpans(agent).length : 0),
       0,
     );
-    await settle(agentotel, expected, 90_000);
-  } finally {
-    agentotelExit = await agentotel.process.stop();
-    agentotelOutput = agentotel.process.output();
-  }
-  client = embeddedClient(path.join(root, 'data'));
+  });
 }, 600_000);
 
 afterAll(async () => {
-  await agentotel?.process.stop();
   await models?.close();
-  await client?.close();
+  await agentotel?.client.close();
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
@@ -348,7 +276,7 @@ describe.skipIf(!CLI_PREFIX)('Codex and Gemini CLIs end to end', () => {
     }
     const main = models!.requests().filter((r) => r.step !== undefined);
     expect(main.map((r) => r.status)).toEqual([200, 200, 200, 200]);
-    expect(agentotelExit, agentotelOutput.slice(-4_000)).toBe(0);
+    expect(agentotel!.exitCode, agentotel!.output.slice(-4_000)).toBe(0);
   });
 
   describe.each(['codex', 'gemini-cli'] as const)('%s', (agent) => {
