@@ -7,6 +7,7 @@
  *   validate               checks the config and exits
  *   init | status | hook   wire a coding agent, check the wiring, the command hook (own flags: <command> --help)
  *   import <dir>           one-shot backfill of agent transcripts to a running agentotel (own flags: import --help)
+ *   reprice                stored model calls priced again with the current pricing table (own flags: reprice --help)
  */
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +38,7 @@ commands:
   status                check an agent's wiring and the collector: status --help
   hook                  the command hook \`init --hooks command\` installs (payload on stdin)
   import <dir>          send the transcripts under <dir> to a running agentotel: import --help
+  reprice               price stored model calls again after the pricing table changed: reprice --help
 
 options:
   -c, --config <file>           config file (default: the bundled config/agentotel.yaml)
@@ -51,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
   if (sub === 'status') return (await import('./status.ts')).runStatus(subArgs);
   if (sub === 'hook') return (await import('./hook.ts')).runHook(subArgs);
   if (sub === 'import') return (await import('./import.ts')).runImport(subArgs);
+  if (sub === 'reprice') return (await import('./reprice.ts')).runReprice(subArgs);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

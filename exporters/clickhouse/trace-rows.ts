@@ -5,8 +5,8 @@ import type { Row } from './json-each-row.ts';
 import { hexOrEmpty, serviceNameStr, uint64 } from './row-values.ts';
 
 /** pdata's SpanKind.String() and StatusCode.String(). */
-const SPAN_KINDS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'];
-const STATUS_CODES = ['Unset', 'Ok', 'Error'];
+export const SPAN_KINDS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'];
+export const STATUS_CODES = ['Unset', 'Ok', 'Error'];
 
 export function traceRows(data: TracesData): Row[] {
   const rows: Row[] = [];
