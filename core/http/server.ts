@@ -6,23 +6,23 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Endpoint } from './listen-config.ts';
 
-export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
-
 /** host:port of a bound socket, IPv6 hosts in brackets. */
-export function formatAddress(address: AddressInfo): string {
+function formatAddress(address: AddressInfo): string {
   return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
 }
 
-export class ReceiverHttpServer {
-  private readonly server: http.Server;
+/** A receiver's HTTP server: a subclass handles each request. */
+export abstract class ReceiverHttpServer {
+  private readonly server = http.createServer((req, res) => this.track(this.handle(req, res)));
   private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(handle: RequestHandler) {
-    this.server = http.createServer((req, res) => this.track(handle(req, res)));
-  }
+  constructor(private readonly endpoint: Endpoint) {}
+
+  protected abstract handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
 
   /** Listens; resolves with the bound address (host:port). */
-  listen({ host, port }: Endpoint): Promise<string> {
+  start(): Promise<string> {
+    const { host, port } = this.endpoint;
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(port, host, () => {

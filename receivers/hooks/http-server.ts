@@ -46,26 +46,17 @@ function isJson(contentType: string | undefined): boolean {
   return (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase() === 'application/json';
 }
 
-export class HooksHttpServer {
-  private readonly server = new ReceiverHttpServer((req, res) => this.handle(req, res));
-
+export class HooksHttpServer extends ReceiverHttpServer {
   constructor(
     private readonly receiverId: string,
     private readonly config: { endpoint: Endpoint; maxBodySize: number },
     private readonly authorized: AuthCheck,
     private readonly intake: Intake,
-  ) {}
-
-  /** Listens; resolves with the bound address (host:port). */
-  start(): Promise<string> {
-    return this.server.listen(this.config.endpoint);
+  ) {
+    super(config.endpoint);
   }
 
-  shutdown(): Promise<void> {
-    return this.server.shutdown();
-  }
-
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const receivedNs = toNs(Date.now())!;
     try {
       const format = this.route(req);

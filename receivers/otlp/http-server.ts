@@ -31,26 +31,17 @@ function decode<S extends Signal>(signal: S, encoding: Encoding, bytes: Buffer):
   return encoding === 'protobuf' ? decodeProtobuf(signal, bytes) : decodeJson(signal, bytes.toString('utf8'));
 }
 
-export class OtlpHttpServer {
-  private readonly server = new ReceiverHttpServer((req, res) => this.handle(req, res));
-
+export class OtlpHttpServer extends ReceiverHttpServer {
   constructor(
     private readonly receiverId: string,
     private readonly config: HttpConfig,
     private readonly ingest: Ingest,
     private readonly authorized: AuthCheck,
-  ) {}
-
-  /** Listens; resolves with the bound address (host:port). */
-  start(): Promise<string> {
-    return this.server.listen(this.config.endpoint);
+  ) {
+    super(config.endpoint);
   }
 
-  shutdown(): Promise<void> {
-    return this.server.shutdown();
-  }
-
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const encoding = encodingOf(req.headers['content-type']);
     try {
       const signal = this.route(req);
