@@ -26,6 +26,17 @@ export interface CodexUsage {
   cacheWrite?: number;
 }
 
+/** The names of the token counts in one kind of Codex record (OTel log event, span, rollout token usage). */
+export type CodexUsageKeys = Record<keyof CodexUsage, string>;
+
+/** The usage `count` reads under `keys`; undefined unless the input and output counts are there. */
+export function readCodexUsage(count: (key: string) => number | undefined, keys: CodexUsageKeys): CodexUsage | undefined {
+  const input = count(keys.input);
+  const output = count(keys.output);
+  if (input === undefined || output === undefined) return undefined;
+  return { input, output, cached: count(keys.cached) ?? 0, reasoning: count(keys.reasoning) ?? 0, cacheWrite: count(keys.cacheWrite) };
+}
+
 export const codexModelCallKey = (u: CodexUsage): string => `usage:${u.input}/${u.cached}/${u.output}/${u.reasoning}`;
 
 /** A model call view keyed and attributed by its usage. */

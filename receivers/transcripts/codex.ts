@@ -21,7 +21,7 @@
  */
 import path from 'node:path';
 import { BoundedMap } from '../../core/agent/bounded-map.ts';
-import { CODEX, codexExitCode, codexModelCallView, type CodexUsage } from '../../core/agent/codex.ts';
+import { CODEX, codexExitCode, codexModelCallView, readCodexUsage, type CodexUsageKeys } from '../../core/agent/codex.ts';
 import {
   assistantMessages,
   GenAiAttr,
@@ -64,18 +64,13 @@ function parseJson(text: string | undefined): unknown {
   }
 }
 
-function usageOf(u: JsonRecord | undefined): CodexUsage | undefined {
-  const input = num(u, 'input_tokens');
-  const output = num(u, 'output_tokens');
-  if (input === undefined || output === undefined) return undefined;
-  return {
-    input,
-    output,
-    cached: num(u, 'cached_input_tokens') ?? 0,
-    reasoning: num(u, 'reasoning_output_tokens') ?? 0,
-    cacheWrite: num(u, 'cache_write_input_tokens'),
-  };
-}
+const ROLLOUT_USAGE: CodexUsageKeys = {
+  input: 'input_tokens',
+  cached: 'cached_input_tokens',
+  output: 'output_tokens',
+  reasoning: 'reasoning_output_tokens',
+  cacheWrite: 'cache_write_input_tokens',
+};
 
 class CodexParser implements TranscriptParser {
   readonly skipped = new Map<string, number>();
@@ -236,7 +231,8 @@ class CodexParser implements TranscriptParser {
   }
 
   private tokenUsage(p: JsonRecord, ts: bigint | undefined): SpanView[] | string {
-    const usage = usageOf(rec(p, 'usage'));
+    const recorded = rec(p, 'usage');
+    const usage = readCodexUsage((k) => num(recorded, k), ROLLOUT_USAGE);
     if (!usage) return 'token_usage_record without usage';
     const turn = str(p, 'turn_id');
     const output = turn ? this.heldOutput.take(turn) : undefined;

@@ -24,7 +24,7 @@
  * traces: Codex exports spans before logs, so a prompt names its turn; a log record of a trace
  * no span told (no trace exporter, a restart) keeps its prompt as an event of the session.
  */
-import { CODEX, codexExitCode, codexModelCallView, type CodexUsage } from '../../../core/agent/codex.ts';
+import { CODEX, codexExitCode, codexModelCallView, readCodexUsage, type CodexUsageKeys } from '../../../core/agent/codex.ts';
 import { GenAiAttr, promptRef, promptView, sessionView, toolCallView, toolOutcome, userMessages } from '../../../core/agent/genai.ts';
 import type { SessionCapture, SpanRef, SpanView } from '../../../core/agent/session-spans.ts';
 import { StatusCode, type LogRecord, type Resource, type ResourceLogs, type ResourceSpans, type Span } from '../../../core/otlp/model.ts';
@@ -49,30 +49,14 @@ const captureResource = (resource: AttributeReader): Attributes => resource.pick
 
 const turnIdOf = (a: AttributeReader): string | undefined => a.string('turn.id') ?? a.string('turn_id');
 
-function usageOf(
-  a: AttributeReader,
-  keys: { input: string; cached: string; output: string; reasoning: string; cacheWrite: string },
-): CodexUsage | undefined {
-  const input = a.number(keys.input);
-  const output = a.number(keys.output);
-  if (input === undefined || output === undefined) return undefined;
-  return {
-    input,
-    output,
-    cached: a.number(keys.cached) ?? 0,
-    reasoning: a.number(keys.reasoning) ?? 0,
-    cacheWrite: a.number(keys.cacheWrite),
-  };
-}
-
-const LOG_USAGE = {
+const LOG_USAGE: CodexUsageKeys = {
   input: 'input_token_count',
   cached: 'cached_token_count',
   output: 'output_token_count',
   reasoning: 'reasoning_token_count',
   cacheWrite: 'cache_write_token_count',
 };
-const SPAN_USAGE = {
+const SPAN_USAGE: CodexUsageKeys = {
   input: GenAiAttr.inputTokens,
   cached: GenAiAttr.cacheReadTokens,
   output: GenAiAttr.outputTokens,
@@ -124,7 +108,7 @@ export class CodexTelemetry implements AgentTelemetry {
         });
       }
       case 'codex.sse_event': {
-        const usage = a.string('event.kind') === 'response.completed' ? usageOf(a, LOG_USAGE) : undefined;
+        const usage = a.string('event.kind') === 'response.completed' ? readCodexUsage((k) => a.number(k), LOG_USAGE) : undefined;
         return usage && codexModelCallView(usage, parent, a.string('model'), { endNs: at });
       }
       case 'codex.tool_decision': {
@@ -194,7 +178,7 @@ export class CodexTelemetry implements AgentTelemetry {
       const view = { ...times, error: aborted ? (span.status?.message ?? 'tool call aborted') : undefined };
       return { sessionId, view: toolCallView(callId, promptRef(turn), a.string('tool_name'), view) };
     }
-    const usage = span.name === 'handle_responses' ? usageOf(a, SPAN_USAGE) : undefined;
+    const usage = span.name === 'handle_responses' ? readCodexUsage((k) => a.number(k), SPAN_USAGE) : undefined;
     if (usage) return { sessionId, view: codexModelCallView(usage, promptRef(turn), context?.model, { endNs: times.endNs }) };
     return undefined;
   }
