@@ -12,7 +12,11 @@ describe('secret detectors', () => {
   it.each([
     ['key AKIAIOSFODNN7EXAMPLE here', 'key [REDACTED:aws_access_key] here', 'aws_access_key'],
     ['AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'AWS_SECRET_ACCESS_KEY=[REDACTED:aws_secret_key]', 'aws_secret_key'],
-    ['aws_secret_access_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"', 'aws_secret_access_key: "[REDACTED:aws_secret_key]"', 'aws_secret_key'],
+    [
+      'aws_secret_access_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"',
+      'aws_secret_access_key: "[REDACTED:aws_secret_key]"',
+      'aws_secret_key',
+    ],
     ['ghp_abcdefghijklmnopqrstuvwxyz0123456789', '[REDACTED:github_token]', 'github_token'],
     ['gho_abcdefghijklmnopqrstuvwxyz0123456789', '[REDACTED:github_token]', 'github_token'],
     ['ghs_abcdefghijklmnopqrstuvwxyz0123456789', '[REDACTED:github_token]', 'github_token'],
@@ -62,7 +66,7 @@ describe('secret detectors', () => {
     'password=${env:DB_PASSWORD}',
     'ask for a key, then a task-force-of-twenty-engineers-and-more',
     '/mnt/home/jane is not a home directory',
-    'grep -rnE \'AKIA|ghp_|sk-ant-|BEGIN RSA\' .',
+    "grep -rnE 'AKIA|ghp_|sk-ant-|BEGIN RSA' .",
   ])('keeps %s', (input) => {
     const { text, counts } = redact(input);
     expect(text).toBe(input);
@@ -78,12 +82,22 @@ describe('secret detectors', () => {
 
   it('remembers values known only from their context, never format-only tokens it can find again', () => {
     const { learned } = redact('DATABASE_URL=postgres://u:Sup3rS3cret@h/db password=hunter22 key AKIAIOSFODNN7EXAMPLE');
-    expect(learned).toEqual(new Map([['Sup3rS3cret', 'url_credentials'], ['hunter22', 'password']]));
+    expect(learned).toEqual(
+      new Map([
+        ['Sup3rS3cret', 'url_credentials'],
+        ['hunter22', 'password'],
+      ]),
+    );
     const counts: KindCounts = new Map();
     expect(new LearnedSecrets(learned).redact('it was Sup3rS3cret. or hunter22', counts)).toBe(
       'it was [REDACTED:url_credentials]. or [REDACTED:password]',
     );
-    expect(counts).toEqual(new Map([['url_credentials', 1], ['password', 1]]));
+    expect(counts).toEqual(
+      new Map([
+        ['url_credentials', 1],
+        ['password', 1],
+      ]),
+    );
   });
 
   it('applies extra patterns, the allow-list and disabled detectors', () => {
@@ -94,6 +108,11 @@ describe('secret detectors', () => {
     });
     const { text, counts } = redact('SEC-12345 from noreply@example.org and jane@example.org in /home/jane', custom);
     expect(text).toBe('[REDACTED:ticket] from noreply@example.org and [REDACTED:email] in /home/jane');
-    expect(counts).toEqual(new Map([['ticket', 1], ['email', 1]]));
+    expect(counts).toEqual(
+      new Map([
+        ['ticket', 1],
+        ['email', 1],
+      ]),
+    );
   });
 });

@@ -11,5 +11,5 @@ export const redactionProcessorFactory: ProcessorFactory<RedactionConfig> = {
   kind: 'processor',
   type: 'redaction',
   parseConfig: parseRedactionConfig,
-  create: (config, context) => new RedactionProcessor(config, pseudonymKey(config.pseudonymize.key, context.dataDir)),
+  create: (config, context) => new RedactionProcessor(config, pseudonymKey(config.pseudonymize.key, context.dataDir), context.metrics),
 };

@@ -16,7 +16,13 @@ const DIR = '/work/shared/fixtures/claude-code/g-secrets/transcripts';
 const FLOOR_MB_S = 10;
 
 it(`redacts session text at ≥ ${FLOOR_MB_S} MB/s on one core`, async () => {
-  const text = readFileSync(path.join(DIR, readdirSync(DIR).find((f) => f.endsWith('.jsonl'))!), 'utf8');
+  const text = readFileSync(
+    path.join(
+      DIR,
+      readdirSync(DIR).find((f) => f.endsWith('.jsonl'))!,
+    ),
+    'utf8',
+  );
   const records = text.split('\n').filter(Boolean);
   const message: TracesData = {
     resourceSpans: [
