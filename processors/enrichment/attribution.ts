@@ -1,17 +1,15 @@
 /**
- * Who a span is attributed to, first of:
- *   team        the span's resource/attributes · its session's other views · the user's mapping entry ·
- *               the repository's mapping entry · the mapping's default · "unassigned"
- *   user        the span's resource/attributes · its session's other views · "unassigned"
- *   project     the span's resource/attributes · its session's other views · the repository's mapping entry ·
- *               the repository's path (acme/api) · the working directory's name · the mapping's default · "unassigned"
- *   department  the span's resource/attributes · its session's other views · the user's mapping entry ·
- *               the mapping's default · (not set)
+ * Who a span is attributed to. `known` is what the span's resource, its own attributes and the
+ * other views of its session told (in that order); then the teams file:
+ *   team        known · the user's mapping entry · the repository's entry · defaults.team · "unassigned"
+ *   user        known · "unassigned"
+ *   project     known · the repository's entry · the repository's path (acme/api) · the working
+ *               directory's name · defaults.project · "unassigned"
+ *   department  known · the user's entry · defaults.department · (not set)
  */
 import { UNASSIGNED } from '../../core/agent/session-spans.ts';
-import { VCS_REPOSITORY } from './attributes.ts';
-import { projectOfCwd, projectOfRepository, type TeamsMapping } from './teams.ts';
-import type { IdentityField, TraceFacts } from './trace-facts.ts';
+import type { Identity } from './attributes-read.ts';
+import { projectOfCwd, projectOfRepository, type RepositoryEntry, type TeamsMapping } from './teams.ts';
 
 export interface Attribution {
   team: string;
@@ -20,29 +18,42 @@ export interface Attribution {
   department: string | undefined;
 }
 
-export function attribute(
-  own: Partial<Record<IdentityField, string>>,
-  facts: TraceFacts | undefined,
-  repository: string | undefined,
-  mapping: TeamsMapping,
-): Attribution {
-  const known = (field: IdentityField) => own[field] ?? facts?.identity[field];
-  const user = known('user');
-  const userEntry = user !== undefined ? mapping.user(user) : undefined;
-  const repo = repository ?? facts?.git[VCS_REPOSITORY];
-  const repoEntry = repo !== undefined ? mapping.repository(repo) : undefined;
-  const cwd = facts?.cwd;
-  const { defaults } = mapping;
-  return {
-    team: known('team') ?? userEntry?.team ?? repoEntry?.team ?? defaults.team ?? UNASSIGNED,
-    user: user ?? UNASSIGNED,
-    project:
-      known('project') ??
-      repoEntry?.project ??
-      (repo !== undefined ? projectOfRepository(repo) : undefined) ??
-      (cwd !== undefined ? projectOfCwd(cwd) : undefined) ??
-      defaults.project ??
-      UNASSIGNED,
-    department: known('department') ?? userEntry?.department ?? defaults.department,
-  };
+/** Repositories and directories whose reading is remembered (all of them are cleared when full). */
+const MEMO_SIZE = 1_000;
+
+function memo<V>(map: Map<string, V>, key: string, compute: (key: string) => V): V {
+  if (map.has(key)) return map.get(key)!;
+  if (map.size >= MEMO_SIZE) map.clear();
+  const v = compute(key);
+  map.set(key, v);
+  return v;
+}
+
+export class Attributor {
+  // Every span is attributed; the repositories and directories of a session are few, their normalisation not free.
+  private readonly repositories = new Map<string, { entry?: RepositoryEntry; project?: string }>();
+  private readonly directories = new Map<string, string | undefined>();
+
+  constructor(readonly mapping: TeamsMapping) {}
+
+  attribute(known: Identity, repository: string | undefined, cwd: string | undefined): Attribution {
+    const userEntry = known.user !== undefined ? this.mapping.user(known.user) : undefined;
+    const repo =
+      repository === undefined
+        ? undefined
+        : memo(this.repositories, repository, (url) => ({ entry: this.mapping.repository(url), project: projectOfRepository(url) }));
+    const { defaults } = this.mapping;
+    return {
+      team: known.team ?? userEntry?.team ?? repo?.entry?.team ?? defaults.team ?? UNASSIGNED,
+      user: known.user ?? UNASSIGNED,
+      project:
+        known.project ??
+        repo?.entry?.project ??
+        repo?.project ??
+        (cwd !== undefined ? memo(this.directories, cwd, projectOfCwd) : undefined) ??
+        defaults.project ??
+        UNASSIGNED,
+      department: known.department ?? userEntry?.department ?? defaults.department,
+    };
+  }
 }

@@ -1,6 +1,6 @@
 import type { Fields } from '../../core/config/fields.ts';
 import type { ReconciliationConfig } from './span-pricer.ts';
-import type { IdentityKeys } from './trace-facts.ts';
+import type { IdentityKeys } from './attributes-read.ts';
 
 export interface EnrichmentConfig {
   /** The pricing table; relative paths resolve against the config file's directory. Unset: the bundled config/pricing.yaml. */

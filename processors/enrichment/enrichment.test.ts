@@ -218,9 +218,10 @@ describe('reconciliation with the agent’s own cost', () => {
   const first = { input: 3 + 14_215, output: 74, write: 14_215 };
   const second = { input: 1 + 14_215 + 187, output: 21, read: 14_215, write: 187 };
 
-  it('per model call: both figures, and drift flagged beyond the threshold', async () => {
+  it('per model call: both figures, and drift flagged beyond the threshold (and counted)', async () => {
+    const metrics = new MetricsRegistry();
     const spans = await run(
-      processor(),
+      processor({}, [], metrics),
       capture(
         [
           call('req_ok', 'claude-opus-5-5', { ...first, agentCost: 0.07256699999999999 }),
@@ -242,6 +243,8 @@ describe('reconciliation with the agent’s own cost', () => {
       'agentotel.cost.drift': 'true',
     });
     expect(spans.get(idOf({ kind: 'model_call', key: 'req_tiny' }))).toMatchObject({ 'agentotel.cost.drift': 'false' });
+    const count = (name: string) => metrics.counter(name, '').get({ processor: 'enrichment' });
+    expect([count('agentotel_enrichment_priced_calls_total'), count('agentotel_enrichment_cost_drift_total')]).toEqual([3, 1]);
   });
 
   it('per session: the sum of its model calls (across messages) against the reported total', async () => {

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ComponentContext, ProcessorFactory } from '../../core/component.ts';
+import { AttributesReader } from './attributes-read.ts';
+import { Attributor } from './attribution.ts';
 import { parseEnrichmentConfig, type EnrichmentConfig } from './config.ts';
 import { loadPricingTable } from './pricing.ts';
 import { EnrichmentProcessor } from './processor.ts';
@@ -48,8 +50,8 @@ export const enrichmentProcessorFactory: ProcessorFactory<EnrichmentConfig> = {
     const { metrics } = context;
     return new EnrichmentProcessor({
       pricer: spanPricer(config, context),
-      facts: new TraceFactsStore(config.maxTraces, config.attribution.keys),
-      mapping,
+      facts: new TraceFactsStore(config.maxTraces, new AttributesReader(config.attribution.keys)),
+      attributor: new Attributor(mapping),
       metrics: {
         labels,
         priced: metrics.counter('agentotel_enrichment_priced_calls_total', 'Model calls priced from the pricing table'),

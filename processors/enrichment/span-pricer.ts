@@ -20,9 +20,11 @@ export interface ReconciliationConfig {
 /** Operations that are one model call; agent and tool spans may carry usage totals, never priced again. */
 const MODEL_CALL_OPERATIONS = new Set(['chat', 'text_completion', 'generate_content']);
 
+export const isModelCallOperation = (operation: string | undefined): boolean =>
+  operation === undefined || MODEL_CALL_OPERATIONS.has(operation);
+
 export function isModelCall(attrs: KeyValue[] | undefined): boolean {
-  const operation = getString(attrs, GenAiAttr.operationName);
-  if (operation !== undefined && !MODEL_CALL_OPERATIONS.has(operation)) return false;
+  if (!isModelCallOperation(getString(attrs, GenAiAttr.operationName) || undefined)) return false;
   return getNumber(attrs, GenAiAttr.inputTokens) !== undefined || getNumber(attrs, GenAiAttr.outputTokens) !== undefined;
 }
 

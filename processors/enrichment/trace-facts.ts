@@ -5,16 +5,13 @@
  * a resumed session's repeated records and redeliveries all count once).
  */
 import { BoundedMap } from '../../core/agent/bounded-map.ts';
-import { AgentAttr } from '../../core/agent/session-spans.ts';
 import { getNumber, getString } from '../../core/otlp/attributes.ts';
-import type { KeyValue, Resource, Span } from '../../core/otlp/model.ts';
-import { CWD_KEYS, EnrichAttr, VCS_KEYS, type VcsKey } from './attributes.ts';
+import type { Resource, Span } from '../../core/otlp/model.ts';
+import { EnrichAttr, type VcsKey } from './attributes.ts';
+import type { AttributesRead, AttributesReader, Identity, IdentityField } from './attributes-read.ts';
 import { isModelCall } from './span-pricer.ts';
 
-export type IdentityField = 'team' | 'user' | 'department' | 'project';
-
-/** The attribute keys each identity field is read from (resource first, then the span). */
-export type IdentityKeys = Record<IdentityField, readonly string[]>;
+const IDENTITY_FIELDS: readonly IdentityField[] = ['team', 'user', 'department', 'project'];
 
 export interface Subagent {
   id: string;
@@ -25,7 +22,7 @@ export interface Subagent {
 export const MAX_CALLS_PER_TRACE = 5_000;
 
 export class TraceFacts {
-  readonly identity: Partial<Record<IdentityField, string>> = {};
+  readonly identity: Identity = {};
   readonly git: Partial<Record<VcsKey, string>> = {};
   cwd: string | undefined;
   /** Subagent span id → the subagent. */
@@ -33,6 +30,16 @@ export class TraceFacts {
   /** Model-call span id → its cost; undefined: unpriced. */
   private readonly costs = new Map<string, number | undefined>();
   private overflow = false;
+
+  /** What one span (and its resource) tell about the session: identity as first told, git context and cwd as last told, subagents. */
+  learn(spanId: string, own: AttributesRead, resource: AttributesRead): void {
+    for (const field of IDENTITY_FIELDS) this.identity[field] ??= resource.identity[field] ?? own.identity[field];
+    Object.assign(this.git, resource.git, own.git);
+    this.cwd = own.cwd ?? this.cwd;
+    if (own.spanKind === 'subagent' && own.agentId) {
+      this.subagents.set(spanId, { id: own.agentId, type: own.agentName ?? this.subagents.get(spanId)?.type });
+    }
+  }
 
   setCost(spanId: string, usd: number | undefined): void {
     if (!this.costs.has(spanId) && this.costs.size >= MAX_CALLS_PER_TRACE) this.overflow = true;
@@ -52,22 +59,12 @@ export class TraceFacts {
   }
 }
 
-const firstOf = (keys: readonly string[], ...lists: (KeyValue[] | undefined)[]): string | undefined => {
-  for (const attrs of lists) {
-    for (const key of keys) {
-      const v = getString(attrs, key);
-      if (v) return v;
-    }
-  }
-  return undefined;
-};
-
 export class TraceFactsStore {
   private readonly traces: BoundedMap<string, TraceFacts>;
 
   constructor(
     maxTraces: number,
-    private readonly identityKeys: IdentityKeys,
+    readonly reader: AttributesReader,
   ) {
     this.traces = new BoundedMap(maxTraces);
   }
@@ -76,41 +73,18 @@ export class TraceFactsStore {
     return this.traces.get(traceId);
   }
 
-  /** The identity a span's own resource and attributes tell (resource first). */
-  identityOf(span: Span, resource: Resource | undefined): Partial<Record<IdentityField, string>> {
-    const out: Partial<Record<IdentityField, string>> = {};
-    for (const field of Object.keys(this.identityKeys) as IdentityField[]) {
-      const v = firstOf(this.identityKeys[field], resource?.attributes, span.attributes);
-      if (v) out[field] = v;
-    }
-    return out;
-  }
-
-  /** Learns what one span and its resource tell about its trace; returns the trace's facts. */
-  learn(span: Span, resource: Resource | undefined): TraceFacts {
-    let facts = this.traces.get(span.traceId);
-    if (!facts) facts = new TraceFacts();
-    this.traces.set(span.traceId, facts); // the newest: traces seen recently are kept
-    for (const [field, v] of Object.entries(this.identityOf(span, resource))) facts.identity[field as IdentityField] ??= v;
-    for (const key of VCS_KEYS) {
-      const v = firstOf([key], span.attributes, resource?.attributes);
-      if (v) facts.git[key] = v;
-    }
-    facts.cwd = firstOf(CWD_KEYS, span.attributes) ?? facts.cwd;
-    if (getString(span.attributes, AgentAttr.spanKind) === 'subagent') {
-      const id = getString(span.attributes, 'gen_ai.agent.id');
-      if (id)
-        facts.subagents.set(span.spanId, {
-          id,
-          type: getString(span.attributes, 'gen_ai.agent.name') ?? facts.subagents.get(span.spanId)?.type,
-        });
-    }
+  /** The trace's facts, created if new; the trace becomes the most recently seen (kept longest). */
+  touch(traceId: string): TraceFacts {
+    const facts = this.traces.get(traceId) ?? new TraceFacts();
+    this.traces.set(traceId, facts);
     return facts;
   }
 
   /** Rebuilds a trace's facts from a span this processor wrote before (its output, replayed after a restart). */
   replay(span: Span, resource: Resource | undefined): void {
-    const facts = this.learn(span, resource);
+    const own = this.reader.read(span.attributes);
+    const facts = this.touch(span.traceId);
+    facts.learn(span.spanId, own, this.reader.read(resource?.attributes));
     if (!isModelCall(span.attributes)) return;
     const priced = getNumber(span.attributes, EnrichAttr.costUsd);
     if (priced !== undefined || getString(span.attributes, EnrichAttr.unpriced) === 'true') facts.setCost(span.spanId, priced);
