@@ -15,6 +15,7 @@ import { deadLetterTopic, rawCodec, signalTopic } from '../core/bus/topics.ts';
 import { Fields } from '../core/config/fields.ts';
 import { MetricsRegistry } from '../core/metrics.ts';
 import { getString } from '../core/otlp/attributes.ts';
+import type { Processor } from '../core/component.ts';
 import type { Span, TracesData } from '../core/otlp/model.ts';
 import { eachSpan } from '../core/otlp/traces.ts';
 import { dedupeProcessorFactory } from '../processors/dedupe/index.ts';
@@ -203,6 +204,49 @@ describe('processor stage on Kafka', () => {
     );
     expect(out).toEqual(['fits']);
     expect(errors[0]).toMatch(/^a span of \d+ bytes \(encoded\) is over the bus limit of 2000 bytes/);
+  });
+
+  it('dead-letters the input of a result its processor made that does not encode, and publishes the rest of the batch', async () => {
+    const prefix = uniqueTopicPrefix('processor-stage-unencodable');
+    const bus = new KafkaBus({ brokers: kafkaBrokers(), clientId: 'stage-test', partitions: 1, replicationFactor: 1 });
+    cleanup.push(() => bus.close());
+    const stage = dedupeStage(prefix);
+    const dlq = deadLetterTopic(prefix);
+    await bus.ensureTopics([stage.input.name, stage.output.name, dlq.name]);
+    await bus.publish(stage.input, [
+      { key: 'a', value: traces(span('0000000000000001', 'before')) },
+      { key: 'b', value: traces(span('0000000000000002', 'breaks its processor')) },
+      { key: 'c', value: traces(span('0000000000000003', 'after')) },
+    ]);
+    // A processor with a bug: for one message it returns a span list with a hole.
+    const buggy: Processor = {
+      processTraces: (data) =>
+        [...eachSpan(data)].some((c) => c.span.name.startsWith('breaks'))
+          ? { resourceSpans: [{ scopeSpans: [{ spans: [undefined as unknown as Span] }] }] }
+          : data,
+    };
+    const running = await runProcessorStage(bus, stage, buggy, busDeadLetters(bus, prefix), new MetricsRegistry());
+    cleanup.push(() => running.stop());
+    const out: string[] = [];
+    const letters: { key: string; spans: string[] }[] = [];
+    const outSub = await bus.subscribe(stage.output, { group: `${prefix}out` }, async (b) => {
+      for (const m of b) if (m.ok) for (const { span } of eachSpan(m.value)) out.push(span.name);
+    });
+    const letterSub = await bus.subscribe(signalTopic(dlq.name, 'traces'), { group: `${prefix}dlq` }, async (b) => {
+      for (const m of b) if (m.ok) letters.push({ key: m.key, spans: [...eachSpan(m.value)].map((c) => c.span.name) });
+    });
+    cleanup.push(
+      () => outSub.stop(),
+      () => letterSub.stop(),
+    );
+    await waitFor(
+      async () => [out.length, letters.length],
+      ([o, l]) => o === 2 && l === 1,
+      30_000,
+      'two results and one dead letter',
+    );
+    expect(out).toEqual(['before', 'after']);
+    expect(letters).toEqual([{ key: 'b', spans: ['breaks its processor'] }]); // the input, to replay once the processor is fixed
   });
 
   it('commits no input offset whose spans are held, and commits them once the stage stopped and wrote them', async () => {

@@ -13,9 +13,9 @@
  * the processor dropped what it holds of them (`revoke`) and prepared for its new partitions
  * (`assign`: a stateful processor rebuilds what another worker may have written meanwhile).
  */
-import type { Bus, IncomingMessage, OutgoingMessage, Subscription } from '../core/bus/bus.ts';
+import { BusUnavailableError, type Bus, type IncomingMessage, type OutgoingMessage, type Subscription } from '../core/bus/bus.ts';
 import { DEAD_LETTER_HEADERS } from '../core/bus/topics.ts';
-import { DataTooLargeError, type Processor } from '../core/component.ts';
+import type { Processor } from '../core/component.ts';
 import type { MetricsRegistry } from '../core/metrics.ts';
 import type { TracesData } from '../core/otlp/model.ts';
 import { countSpans, splitByTrace } from '../core/otlp/traces.ts';
@@ -42,9 +42,10 @@ interface Result {
 }
 
 /**
- * Publishes results; those that can never be published (a span over the bus's message limit)
- * come back as dead letters. Nothing is sent when the batch holds such a message, so the
- * messages are then tried one by one.
+ * Publishes results; those that can never be published (a span over the bus's message limit, a
+ * result its processor made that does not encode) come back as dead letters: only the bus being
+ * unavailable is worth trying again. Nothing is sent when the batch holds such a message (the
+ * bus checks every message first), so the messages are then tried one by one.
  */
 async function publishOrDeadLetter(bus: Bus, stage: ProcessorStage, results: Result[]): Promise<DeadLetter[]> {
   try {
@@ -55,18 +56,28 @@ async function publishOrDeadLetter(bus: Bus, stage: ProcessorStage, results: Res
     );
     return [];
   } catch (err) {
-    if (!(err instanceof DataTooLargeError)) throw err;
+    if (err instanceof BusUnavailableError) throw err;
   }
   const dead: DeadLetter[] = [];
   for (const r of results) {
     try {
       await publishTraces(bus, stage.output, [r.message]);
     } catch (err) {
-      if (!(err instanceof DataTooLargeError)) throw err;
-      dead.push(r.deadLetter(err));
+      if (err instanceof BusUnavailableError) throw err;
+      log('warn', `a result for ${stage.output.name} cannot be published; sent to dead letters`, { error: (err as Error).message });
+      dead.push(r.deadLetter(err as Error));
     }
   }
   return dead;
+}
+
+/** A dead letter's bytes: the value encoded, or when it does not encode (a processor's bug), the fallback's. */
+function letterBytes(encode: () => Uint8Array, fallback: () => Uint8Array): Uint8Array {
+  try {
+    return encode();
+  } catch {
+    return fallback();
+  }
 }
 
 /** A dead letter for spans a processor held: merged from several input messages, so no single source offset. */
@@ -117,7 +128,17 @@ export async function runProcessorStage(
     if (!processor.flush || suspended) return [];
     return [...splitByTrace(await processor.flush(now))].map(([traceId, value]) => ({
       message: { key: traceId, value },
-      deadLetter: (err) => heldDeadLetter(stage, name, traceId, err, stage.output.codec.encode(value)),
+      deadLetter: (err) =>
+        heldDeadLetter(
+          stage,
+          name,
+          traceId,
+          err,
+          letterBytes(
+            () => stage.output.codec.encode(value),
+            () => new Uint8Array(),
+          ),
+        ),
     }));
   };
 
@@ -155,7 +176,16 @@ export async function runProcessorStage(
           if (countSpans(result) > 0) {
             results.push({
               message: { key: m.key, value: result, headers: m.headers },
-              deadLetter: (err) => deadLetterFor(m, name, err, stage.input.codec.encode(result)),
+              deadLetter: (err) =>
+                deadLetterFor(
+                  m,
+                  name,
+                  err,
+                  letterBytes(
+                    () => stage.input.codec.encode(result),
+                    () => stage.input.codec.encode(m.value),
+                  ),
+                ),
             });
           }
         } catch (err) {
