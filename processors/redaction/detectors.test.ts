@@ -51,6 +51,69 @@ describe('secret detectors', () => {
     ['C:\\Users\\jane\\src', '~\\src', 'home_path'],
     ['"C:\\\\Users\\\\jane\\\\src"', '"~\\\\src"', 'home_path'],
     ['projects/-home-jane-work-app/x.jsonl', 'projects/~-work-app/x.jsonl', 'home_path'],
+    ['cd /mnt/c/Users/jane/src', 'cd ~/src', 'home_path'],
+    ['"C:/Users/jane/AppData"', '"~/AppData"', 'home_path'],
+    // An escaped line break puts a letter before a token: it still starts there.
+    ['"AWS_KEYS:\\nAKIAIOSFODNN7EXAMPLE\\n"', '"AWS_KEYS:\\n[REDACTED:aws_access_key]\\n"', 'aws_access_key'],
+    ['glrt-t3_abcdefghijklmnopqrstu', '[REDACTED:gitlab_token]', 'gitlab_token'],
+    ['xapp-1-A0123456789-1234567890123-abcdef0123456789', '[REDACTED:slack_token]', 'slack_token'],
+    [
+      'url: https://hooks.slack.com/services/T0123ABCD/B0123456789/abcdefghijklmnopqrstuvwx',
+      'url: https://[REDACTED:slack_webhook]',
+      'slack_webhook',
+    ],
+    ['whsec_abcdefghijklmnopqrstuvwxyz012345', '[REDACTED:stripe_key]', 'stripe_key'],
+    ['sk-svcacct-Ab3dEfGhIjKlMnOpQrStUvWxYz0123456789', '[REDACTED:openai_key]', 'openai_key'],
+    ['"client_secret":"GOCSPX-abcdefghijklmnopqrstuvwxyz01"', '"client_secret":"[REDACTED:google_oauth]"', 'google_oauth'],
+    ['token ya29.a0AfH6SMBx1234567890abcdefghijklmnopqrstuv', 'token [REDACTED:google_oauth]', 'google_oauth'],
+    [
+      'AZURE_CLIENT_SECRET=abc8Q~abcdefghijklmnopqrstuvwxyz0123456',
+      'AZURE_CLIENT_SECRET=[REDACTED:azure_client_secret]',
+      'azure_client_secret',
+    ],
+    ['npm_abcdefghijklmnopqrstuvwxyz0123456789', '[REDACTED:npm_token]', 'npm_token'],
+    ['hf_abcdefghijklmnopqrstuvwxyzABCDEFGH12', '[REDACTED:huggingface_token]', 'huggingface_token'],
+    [
+      'AccountName=acme;AccountKey=' + 'a'.repeat(86) + '==;EndpointSuffix=core.windows.net',
+      'AccountName=acme;AccountKey=[REDACTED:azure_storage_key];EndpointSuffix=core.windows.net',
+      'azure_storage_key',
+    ],
+    ['?sv=2023-11-03&sp=r&sig=abcdEFGH1234%2Babcd%3D', '?sv=2023-11-03&sp=r&sig=[REDACTED:azure_sas_token]', 'azure_sas_token'],
+    [
+      'AKIAIOSFODNN7EXAMPLE,wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      '[REDACTED:aws_access_key],[REDACTED:aws_secret_key]',
+      'aws_secret_key',
+    ],
+    [
+      '"private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\n-----END PRIVATE KEY-----\\n"',
+      '"private_key": "[REDACTED:private_key]\\n"',
+      'private_key',
+    ],
+    [
+      '+-----BEGIN RSA PRIVATE KEY-----\n+MIIEowIBAAKCAQEA0123456789abcdef\n+-----END RSA PRIVATE KEY-----',
+      '+[REDACTED:private_key]',
+      'private_key',
+    ],
+    [
+      '     1\t-----BEGIN EC PRIVATE KEY-----\n     2\tMHcCAQEEIBabcdefghijklmnop\n     3\t-----END EC PRIVATE KEY-----',
+      '     1\t[REDACTED:private_key]',
+      'private_key',
+    ],
+    ['redis://:s3cr3tpw@cache:6379/0', 'redis://:[REDACTED:url_credentials]@cache:6379/0', 'url_credentials'],
+    ['curl -u admin:hunter22 https://ci', 'curl -u admin:[REDACTED:basic_auth] https://ci', 'basic_auth'],
+    ['Authorization: Basic YWRtaW46aHVudGVyMjI=', 'Authorization: Basic [REDACTED:basic_auth]', 'basic_auth'],
+    ['mysql -u root -pS3cret! billing', 'mysql -u root -p[REDACTED:password] billing', 'password'],
+    ['node worker.js --db-password hunter22 --queue x', 'node worker.js --db-password [REDACTED:password] --queue x', 'password'],
+    ['<password>hunter22</password>', '<password>[REDACTED:password]</password>', 'password'],
+    ["'password' => 'hunter22',", "'password' => '[REDACTED:password]',", 'password'],
+    ['Driver={ODBC};Uid=sa;Pwd=hunter22;', 'Driver={ODBC};Uid=sa;Pwd=[REDACTED:password];', 'password'],
+    ['machine api.heroku.com login jane password hunter22', 'machine api.heroku.com login jane password [REDACTED:password]', 'password'],
+    [
+      'AWS Secret Access Key [None]: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      'AWS Secret Access Key [None]: [REDACTED:aws_secret_key]',
+      'aws_secret_key',
+    ],
+    ['"x-api-key": "k3y-0123456789"', '"x-api-key": "[REDACTED:secret]"', 'secret'],
   ])('%s', (input, expected, kind) => {
     const { text, counts } = redact(input);
     expect(text).toBe(expected);
@@ -67,6 +130,20 @@ describe('secret detectors', () => {
     'ask for a key, then a task-force-of-twenty-engineers-and-more',
     '/mnt/home/jane is not a home directory',
     "grep -rnE 'AKIA|ghp_|sk-ant-|BEGIN RSA' .",
+    'const cacheKey = `${prefix}:${id}`; token = getToken(); password: string;',
+    'apiKey: process.env.OPENAI_API_KEY, secret: config.session.secret',
+    'PWD=/srv/app OLDPWD=/tmp',
+    'password: ${{ secrets.DB_PASSWORD }} token: $GITHUB_TOKEN pwd: %DB_PWD%',
+    'STRIPE_SECRET_KEY=your-key-here OPENAI_API_KEY=<your key> password: changeme',
+    '"next_page_token": "CAUQAA", "max_tokens": 1024',
+    '.sk-fading-circle .sk-circle-bounce-delay { }',
+    'git@github.com:acme/api.git ssh://git@github.com/acme https://user@bitbucket.org/x logo@2x.png lodash@4.17.21',
+    'The bearer authentication scheme; Basic understanding; Bearer <token>',
+    '"-----BEGIN RSA PRIVATE KEY-----\\n" + body + "\\n-----END RSA PRIVATE KEY-----"',
+    '-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBa\n-----END CERTIFICATE-----',
+    'sha512-' + 'A'.repeat(86) + '== 3f786850e387550fdab836ed7e6dc881de23001b',
+    'eyJmZWF0dXJlcyI6WyJhIl19 (a base64 JSON config, one segment)',
+    'new URL("http://abc:xyz@example.com")',
   ])('keeps %s', (input) => {
     const { text, counts } = redact(input);
     expect(text).toBe(input);
@@ -98,6 +175,15 @@ describe('secret detectors', () => {
         ['password', 1],
       ]),
     );
+  });
+
+  it('replaces only the group named secret of an extra pattern', () => {
+    const custom = new SecretScanner({
+      patterns: [{ name: 'employee_id', regex: 'employee_id=(?<secret>E[0-9]{6})' }],
+      allow: [],
+      disabledDetectors: [],
+    });
+    expect(redact('employee_id=E123456 ok', custom).text).toBe('employee_id=[REDACTED:employee_id] ok');
   });
 
   it('applies extra patterns, the allow-list and disabled detectors', () => {

@@ -99,7 +99,7 @@ const replaceTail = (m: Match, secret: string, kind: string, learn = false): Det
  * references to variables and templates, and what this processor already redacted.
  */
 const PLACEHOLDER =
-  /^(?:null|nil|none|true|false|undefined|empty|string|str|number|int|bool|boolean|bytes|password|passwd|secret|token|changeme|change_?me|example|dummy|placeholder|redacted|required|optional|x+|\*+|\.+|-+|_+|<.*>|u?int(?:8|16|32|64)?|float(?:32|64)?|![A-Za-z]+)$|^(?:\$[{(A-Za-z_]|%[A-Za-z_]+%|\{\{|\{%|<%|#\{|\[REDACTED:)|^(?:your|my|enter|insert|replace|put)[_-]|[_-](?:here|xxx+)$/i;
+  /^(?:null|nil|none|true|false|undefined|empty|string|str|number|int|bool|boolean|bytes|password|passwd|secret|token|changeme|change_?me|example|sample|test|foo|bar|baz|qux|dummy|placeholder|redacted|required|optional|x+|\*+|\.+|-+|_+|<.*>|u?int(?:8|16|32|64)?|float(?:32|64)?|![A-Za-z]+)$|^(?:\$[{(A-Za-z_]|%[A-Za-z_]+%|\{\{|\{%|<%|#\{|\[REDACTED:)|^(?:your|my|enter|insert|replace|put)[_-]|[_-](?:here|xxx+)$/i;
 /** An upper-case name without digits (`YOUR_API_KEY`, `API_TOKEN`): an environment variable's name, not its value. */
 const ENV_NAME = /^[A-Z][A-Z_]*_[A-Z_]*$/;
 /**
@@ -255,7 +255,8 @@ const URL_CREDENTIALS: Detector = {
   source: String.raw`://(?<url_user>[^\s:/@"'\x60\\]{0,128}):(?<url_pass>[^\s@/"'\x60\\\[\]]{1,256})@(?=[A-Za-z0-9\[])`,
   replace: (m) => {
     const pass = m.groups.url_pass!;
-    if (isPlaceholder(pass) || /^(?:pass|pwd|user|username|port)$/i.test(pass)) return undefined;
+    // Four characters at least: documentation's http://abc:xyz@example.com is no credential.
+    if (pass.length < 4 || isPlaceholder(pass) || /^(?:pass|pwd|user|username|port)$/i.test(pass)) return undefined;
     return { kind: 'url_credentials', secret: pass, text: `://${m.groups.url_user}:${redacted('url_credentials')}@`, learn: true };
   },
 };
@@ -317,12 +318,19 @@ const SECRET_KEY_NAME = /(?:api|access|secret|private|auth|signing|encryption|ma
 /** Tokens that are not credentials: pagination and parser tokens. */
 const NOT_SECRET_TOKEN = /(?:page|next|continuation|sync|cancellation|cancel|lexer|parser|max|num|input|output|total)token$/;
 
-/** The identifier that ends where the keyword match starts (lower case, without separators), and whether it is a command-line flag. */
-function identifierBefore(input: string, index: number): { name: string; start: number; flag: boolean } {
+/**
+ * The identifier that ends where the keyword match starts (lower case, without separators), the
+ * words before it, and whether it is a command-line flag.
+ */
+function identifierBefore(input: string, index: number): { name: string; label: string; start: number; flag: boolean } {
   let start = index;
   while (start > 0 && /[A-Za-z0-9_.-]/.test(input[start - 1]!) && index - start < 64) start--;
   const raw = input.slice(start, index);
-  return { name: raw.toLowerCase().replace(/[_.-]/g, ''), start, flag: raw.startsWith('-') };
+  // A label of words, as prompts show them ("AWS Secret Access Key [None]: …").
+  let labelStart = start;
+  while (labelStart > 0 && /[A-Za-z ]/.test(input[labelStart - 1]!) && index - labelStart < 40) labelStart--;
+  const compact = (s: string) => s.toLowerCase().replace(/[_. -]/g, '');
+  return { name: compact(raw), label: compact(input.slice(labelStart, index)), start, flag: raw.startsWith('-') };
 }
 
 /**
@@ -344,13 +352,18 @@ function secretKind(word: string, prefix: string, before: string | undefined): s
     case 'secret':
       return 'secret';
     case 'pwd':
+      // ODBC's Pwd=, DB_PWD; the shell's PWD and OLDPWD hold a path (see PATH_VALUE).
+      return 'password';
     case 'pass':
-      // DB_PWD and SMTP_PASS, not the shell's PWD and OLDPWD (the working directory) or a YAML `pass: true`.
+      // SMTP_PASS, not a YAML `pass: true`.
       return before !== undefined && /[_.-]/.test(before) ? 'password' : undefined;
     default:
       return 'password';
   }
 }
+
+/** A file path: the value of the shell's PWD, not a password. */
+const PATH_VALUE = /^(?:[/~]|[A-Za-z]:[\\/])/;
 
 /** A .netrc entry before `password <value>`: `machine <host> login <user> `, on one line or several. */
 const NETRC_LOGIN = /\blogin(?:\s|\\[nrt])+\S+?(?:\s|\\[nrt])+$/;
@@ -368,20 +381,21 @@ const ASSIGNMENT: Detector = {
   kinds: ['password', 'secret', 'aws_secret_key', 'azure_storage_key'],
   source:
     String.raw`(?<kw_word>key|secret|token|pass(?:word|wd|phrase)?|pwd)(?:` +
-    String.raw`(?<kw_sep>(?:${QUOTE})?[ \t]*(?:=>|:=|[:=])[ \t]*)(?:(?<kw_q>${QUOTE}|\x60)(?<kw_qval>[^"'\x60\\\r\n]{1,200})(?=\\{0,3}["'\x60])|(?<kw_val>${BARE_VALUE}))` +
+    String.raw`(?<kw_sep>(?:${QUOTE})?(?:[ \t]*\[[^\]\r\n]{0,30}\])?[ \t]*(?:=>|:=|[:=])[ \t]*)(?:(?<kw_q>${QUOTE}|\x60)(?<kw_qval>[^"'\x60\\\r\n]{1,200})(?=\\{0,3}["'\x60])|(?<kw_val>${BARE_VALUE}))` +
     String.raw`|>(?<kw_xval>[^<\s]{3,200})(?=</)` +
     String.raw`|(?<kw_prose>[ \t]+(?:(?:is|was|of)[ \t]+)?(?:${QUOTE}|\x60))(?<kw_pval>[^"'\x60\\\r\n ]{3,200})(?=\\{0,3}["'\x60])` +
     String.raw`|[ \t]+(?<kw_fq>${QUOTE})?(?<kw_fval>[^\s"'\\-][^\s"'\\]{2,}))`,
   replace: (m) => {
     const g = m.groups;
     const ident = identifierBefore(m.input, m.index);
-    const kind = secretKind(g.kw_word!.toLowerCase(), ident.name, m.input[m.index - 1]);
+    const word = g.kw_word!.toLowerCase();
+    const kind = secretKind(word, ident.name, m.input[m.index - 1]) ?? secretKind(word, ident.label, m.input[m.index - 1]);
     if (kind === undefined) return undefined;
     const next = m.input[m.index + m.value.length];
     let value: string;
     if (g.kw_qval !== undefined || g.kw_pval !== undefined) {
       value = (g.kw_qval ?? g.kw_pval)!;
-      if (!quotedValueIsSecret(value)) return undefined;
+      if (!quotedValueIsSecret(value) || (word === 'pwd' && PATH_VALUE.test(value))) return undefined;
     } else if (g.kw_fval !== undefined) {
       // `--api-key value` only as a command-line flag, `password value` only in a .netrc.
       value = g.kw_fval;
@@ -395,7 +409,7 @@ const ASSIGNMENT: Detector = {
       if (m.input[ident.start - 1] !== '<' || !quotedValueIsSecret(value)) return undefined;
     } else {
       value = g.kw_val!.replace(/,+$/, ''); // a trailing comma ends a YAML flow or JSON item
-      if (!bareValueIsSecret(value, next)) return undefined;
+      if (!bareValueIsSecret(value, next) || (word === 'pwd' && PATH_VALUE.test(value))) return undefined;
       const rest = g.kw_val!.slice(value.length);
       return { kind, secret: value, text: m.value.slice(0, m.value.length - g.kw_val!.length) + redacted(kind) + rest, learn: true };
     }
@@ -431,12 +445,9 @@ const EMAIL: Detector = {
   replace: (m) => {
     const local = localPartBefore(m.input, m.index);
     if (local.length === 0 || FILE_EXTENSIONS.has(m.groups.email_tld!.toLowerCase())) return undefined;
-    // git@github.com:org/repo and ssh://git@host/repo are SSH remotes, https://user@host a login name: not addresses.
-    if (
-      m.input.slice(m.index - local.length - 3, m.index - local.length) === '://' ||
-      (local === 'git' && m.input[m.index + m.value.length] === ':')
-    )
-      return undefined;
+    // git@github.com:org/repo and ssh://git@host/repo are SSH remotes, https://user@host and https://user:password@host a login: not addresses.
+    const before = m.input.slice(Math.max(0, m.index - local.length - 140), m.index - local.length);
+    if (/:\/\/(?:[^\s/@:]*:)?$/.test(before) || (local === 'git' && m.input[m.index + m.value.length] === ':')) return undefined;
     return { kind: 'email', secret: local + m.value, text: redacted('email'), back: local.length };
   },
 };
@@ -454,8 +465,9 @@ const HOME_PATH: Detector = {
   ].join('|'),
   replace: (m) => {
     const win = m.groups.win_user;
-    if (win === undefined)
-      return { kind: 'home_path', secret: (m.groups.home_user ?? m.groups.wsl_user ?? m.groups.mangled_user)!, text: '~' };
+    const user = win ?? m.groups.home_user ?? m.groups.wsl_user ?? m.groups.mangled_user!;
+    if (!/[A-Za-z0-9]/.test(user)) return undefined; // C:\Users\...\AppData in documentation
+    if (win === undefined) return { kind: 'home_path', secret: user, text: '~' };
     // C:\Users\<user>: the drive letter is checked here (the regex starts at the colon).
     if (m.index === 0 || !/[A-Za-z]/.test(m.input[m.index - 1]!) || (m.index >= 2 && WORD_CHAR.test(m.input[m.index - 2]!)))
       return undefined;

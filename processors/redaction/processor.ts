@@ -17,7 +17,7 @@ import { anyValueToString, getString, setAttribute } from '../../core/otlp/attri
 import { eachSpan, mapTraces } from '../../core/otlp/traces.ts';
 import type { PrivacyTier, RedactionConfig } from './config.ts';
 import { Pseudonymizer } from './pseudonym.ts';
-import { SecretScanner, type KindCounts } from './scanner.ts';
+import { countKind, SecretScanner, type KindCounts } from './scanner.ts';
 import { TraceState, TraceStates } from './trace-state.ts';
 import { identityOf, TierSelector } from './tier-rules.ts';
 import { TierPolicy } from './tiers.ts';
@@ -26,6 +26,9 @@ export const ATTR_TIER = 'agentotel.redaction.tier';
 export const ATTR_COUNT = 'agentotel.redaction.count';
 export const ATTR_KINDS = 'agentotel.redaction.kinds';
 export const ATTR_DROPPED = 'agentotel.redaction.dropped';
+
+const MAX_CACHED_LENGTH = 128;
+const MAX_CACHED_STRINGS = 50_000;
 
 /** A value the processor cannot walk: the message goes to the dead letters. The message names where, never the value. */
 export class RedactionInputError extends Error {
@@ -68,6 +71,14 @@ export class RedactionProcessor implements Processor {
   private readonly pseudonymized: Set<string>;
   private readonly pseudonymizer: Pseudonymizer;
   private readonly traces = new TraceStates();
+  /** Short strings known to hold nothing to redact: metadata values repeat on every span. */
+  private readonly clean = new Set<string>();
+  /** This message's counts, added to the metrics once per message (a labelled increment is not free). */
+  private tally = {
+    items: new Map<PrivacyTier, number>(),
+    kinds: new Map<string, number>() as KindCounts,
+    dropped: new Map<PrivacyTier, number>(),
+  };
   private readonly metrics: {
     spans: ReturnType<MetricsRegistry['counter']>;
     redactions: ReturnType<MetricsRegistry['counter']>;
@@ -114,12 +125,13 @@ export class RedactionProcessor implements Processor {
       if (r.trace.learned.size > 0) this.rewriteStrings(span, (text) => r.trace.redactLearned(text, r.counts));
       this.report(span.attributes!, r);
     }
+    this.flushTally();
     return out;
   }
 
   /** Log records the same way (the agents' events that became no span: Gemini's carry prompts). */
   processLogs(data: LogsData): LogsData {
-    return {
+    const out = {
       resourceLogs: (data.resourceLogs ?? []).map((rl) => {
         const records = (rl.scopeLogs ?? []).flatMap((sl) => sl.logRecords ?? []);
         const tiers = new Map(records.map((rec) => [rec, this.tierOf(rec.traceId ?? '', rec.attributes, rl.resource?.attributes)]));
@@ -140,6 +152,8 @@ export class RedactionProcessor implements Processor {
         };
       }),
     };
+    this.flushTally();
+    return out;
   }
 
   private stateOf(traceId: string | undefined): TraceState {
@@ -264,7 +278,14 @@ export class RedactionProcessor implements Processor {
   }
 
   private scan(text: string, r: Redaction): string {
-    return this.scanner.redact(text, r.counts, r.trace.learned);
+    const short = text.length <= MAX_CACHED_LENGTH;
+    if (short && this.clean.has(text)) return text;
+    const out = this.scanner.redact(text, r.counts, r.trace.learned);
+    if (short && out === text) {
+      if (this.clean.size >= MAX_CACHED_STRINGS) this.clean.clear();
+      this.clean.add(text);
+    }
+    return out;
   }
 
   /** Every string of the span (after the first pass) through `rewrite`. */
@@ -282,13 +303,20 @@ export class RedactionProcessor implements Processor {
     setAttribute(attributes, ATTR_COUNT, total(r.counts));
     if (r.counts.size > 0) setAttribute(attributes, ATTR_KINDS, formatKinds(r.counts));
     if (r.dropped > 0) setAttribute(attributes, ATTR_DROPPED, r.dropped);
-    this.metrics.spans.inc({ tier: String(r.tier) });
+    this.tally.items.set(r.tier, (this.tally.items.get(r.tier) ?? 0) + 1);
     this.count(r);
   }
 
   private count(r: Redaction): void {
-    for (const [kind, n] of r.counts) this.metrics.redactions.inc({ kind }, n);
-    if (r.dropped > 0) this.metrics.dropped.inc({ tier: String(r.tier) }, r.dropped);
+    for (const [kind, n] of r.counts) countKind(this.tally.kinds, kind, n);
+    if (r.dropped > 0) this.tally.dropped.set(r.tier, (this.tally.dropped.get(r.tier) ?? 0) + r.dropped);
+  }
+
+  private flushTally(): void {
+    for (const [tier, n] of this.tally.items) this.metrics.spans.inc({ tier: String(tier) }, n);
+    for (const [kind, n] of this.tally.kinds) this.metrics.redactions.inc({ kind }, n);
+    for (const [tier, n] of this.tally.dropped) this.metrics.dropped.inc({ tier: String(tier) }, n);
+    this.tally = { items: new Map(), kinds: new Map(), dropped: new Map() };
   }
 }
 

@@ -37,6 +37,7 @@ const PACKAGE_FILES: [dir: string, pattern: RegExp][] = [
   ['@opentelemetry/core/build/src', /\.js$/],
   ['vite/dist/node/chunks', /^(?:build|dist)\.js$/],
   ['typescript/lib', /^tsc\.js$/],
+  ['@types/node', /^(?:crypto|tls|https|http|url|child_process|fs|process)\.d\.ts$/],
   ['kafkajs', /^README\.md$/],
   ['@clickhouse/client', /^README\.md$/],
   ['@grpc/grpc-js', /^README\.md$/],

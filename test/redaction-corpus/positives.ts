@@ -78,6 +78,10 @@ const TEMPLATES: Record<string, Template> = {
     `$ env | grep -iE 'key|token|secret'\nAWS_ACCESS_KEY_ID=${p.secret('aws_access_key')}\nAWS_SECRET_ACCESS_KEY=${p.secret('aws_secret_key')}\nAWS_DEFAULT_REGION=eu-west-1\nGITHUB_TOKEN=${p.secret('github_token')}\nHOME=${p.home()}\n`,
   'aws-credentials-file': (p) =>
     `$ cat ~/.aws/credentials\n[default]\naws_access_key_id = ${p.secret('aws_access_key')}\naws_secret_access_key = ${p.secret('aws_secret_key')}\n\n[ci]\naws_access_key_id=${p.secret('aws_access_key')}\naws_secret_access_key=${p.secret('aws_secret_key')}\nregion=us-east-1\n`,
+  'aws-configure': (p) =>
+    `$ aws configure --profile deploy\nAWS Access Key ID [None]: ${p.secret('aws_access_key')}\nAWS Secret Access Key [None]: ${p.secret('aws_secret_key')}\nDefault region name [None]: eu-west-1\nDefault output format [None]: json\n`,
+  'odbc-dsn': (p) =>
+    `$ isql -v -k "Driver={ODBC Driver 18 for SQL Server};Server=tcp:sql.internal,1433;Database=ledger;Uid=ledger_ro;Pwd=${p.password()};Encrypt=yes;"\n[ISQL]ERROR: Could not SQLDriverConnect\n`,
   'aws-credentials-csv': (p) =>
     `$ cat ~/Downloads/deploy-bot_accessKeys.csv\nAccess key ID,Secret access key\n${p.secret('aws_access_key')},${p.secret('aws_secret_key')}\n`,
   'aws-sts': (p) =>
@@ -90,10 +94,12 @@ const TEMPLATES: Record<string, Template> = {
     `$ gh auth status -t\ngithub.com\n  ✓ Logged in to github.com account ${username(p.r)} (keyring)\n  - Active account: true\n  - Git operations protocol: https\n  - Token: ${p.secret('github_token')}\n  - Token scopes: 'gist', 'read:org', 'repo'\n`,
   npmrc: (p) =>
     `$ cat ~/.npmrc\nregistry=https://registry.npmjs.org/\n//registry.npmjs.org/:_authToken=${p.secret('npm_token')}\n@acme:registry=https://npm.pkg.github.com\n//npm.pkg.github.com/:_authToken=${p.secret('github_token')}\nemail=${p.email()}\n`,
+  twine: (p) =>
+    `$ TWINE_USERNAME=__token__ TWINE_PASSWORD=${p.secret('pypi_token')} twine upload dist/*\nUploading distributions to https://upload.pypi.org/legacy/\n`,
   pypirc: (p) =>
     `$ cat ~/.pypirc\n[distutils]\nindex-servers = pypi\n\n[pypi]\nusername = __token__\npassword = ${p.secret('pypi_token')}\n`,
   'shell-history': (p) =>
-    `$ history | tail -6\n  501  export STRIPE_SECRET_KEY=${p.secret('stripe_key')}\n  502  mysql -u root -p${p.password()} billing < dump.sql\n  503  curl -u admin:${p.password()} https://jenkins.internal/api/json\n  504  sshpass -p ${p.password()} ssh deploy@10.0.3.7\n  505  psql "postgresql://report:${p.urlPassword()}@replica.internal:5432/warehouse"\n  506  history | tail -6\n`,
+    `$ history | tail -6\n  501  export STRIPE_SECRET_KEY=${p.secret('stripe_key')}\n  502  mysql -u root -p${p.password()} billing < dump.sql\n  503  curl -u admin:${p.password('basic_auth')} https://jenkins.internal/api/json\n  504  sshpass -p ${p.password()} ssh deploy@10.0.3.7\n  505  psql "postgresql://report:${p.urlPassword()}@replica.internal:5432/warehouse"\n  506  history | tail -6\n`,
   'ps-aux': (p) =>
     `$ ps aux | grep -v grep | grep worker\napp   4121  2.1  1.3 1204332 210332 ?  Sl   09:12   3:01 node dist/worker.js --queue=billing --api-key=${p.secret('secret')} --db-password ${p.password()}\napp   4188  0.0  0.1  22332  4012 ?  S    09:12   0:00 /usr/bin/python3 ${p.home()}/bin/sync.py --token "${p.secret('secret')}"\n`,
   'kubectl-secret': (p) => {
@@ -142,7 +148,7 @@ const TEMPLATES: Record<string, Template> = {
     `{"installed":{"client_id":"702147523134-5u3vb9t0b2l3ls7qe2v1jtsnafo3kc1d.apps.googleusercontent.com","project_id":"acme-cli","auth_uri":"https://accounts.google.com/o/oauth2/auth","client_secret":"${p.secret('google_oauth')}","redirect_uris":["http://localhost"]}}\n`,
   'gcloud-token': (p) => `$ gcloud auth print-access-token\n${p.plant(SECRETS.google_oauth![1]!(p.r))}\n`,
   'appsettings-json': (p) =>
-    `{\n  "ConnectionStrings": {\n    "Default": "Server=tcp:acme.database.windows.net,1433;Initial Catalog=billing;User ID=billing_app;Password=${p.password()};Encrypt=True;",\n    "Storage": "DefaultEndpointsProtocol=https;AccountName=acmelogs;AccountKey=${p.secret('azure_storage_key')};EndpointSuffix=core.windows.net",\n    "ServiceBus": "Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=${p.plant({ kind: 'azure_storage_key', value: p.r.bytes(32).toString('base64') })}"\n  },\n  "AzureAd": { "ClientId": "3f1c2a9e-7b44-4d1e-9c55-2f0a8e6b1d77", "ClientSecret": "${p.secret('azure_client_secret')}" }\n}\n`,
+    `{\n  "ConnectionStrings": {\n    "Default": "Server=tcp:acme.database.windows.net,1433;Initial Catalog=billing;User ID=billing_app;Password=${p.password()};Encrypt=True;",\n    "Storage": "DefaultEndpointsProtocol=https;AccountName=acmelogs;AccountKey=${p.secret('azure_storage_key')};EndpointSuffix=core.windows.net",\n    "Queue": "BlobEndpoint=https://acmelogs.blob.core.windows.net/;SharedAccessSignature=sv=2023-11-03&ss=bq&srt=sco&sp=rl&se=2026-12-31T00:00:00Z&sig=${p.secret('azure_sas_token')}",\n    "ServiceBus": "Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=${p.plant({ kind: 'azure_storage_key', value: p.r.bytes(32).toString('base64') })}"\n  },\n  "AzureAd": { "ClientId": "3f1c2a9e-7b44-4d1e-9c55-2f0a8e6b1d77", "ClientSecret": "${p.secret('azure_client_secret')}" }\n}\n`,
   'config-json': (p) =>
     `{\n  "server": { "port": 3000, "host": "0.0.0.0" },\n  "database": { "host": "db.internal", "user": "app", "password": "${p.password()}" },\n  "stripe": { "secretKey": "${p.secret('stripe_key')}", "webhookSecret": "${p.secret('stripe_key')}" },\n  "auth": { "jwtSecret": "${p.secret('secret')}", "refresh_token": "${p.secret('jwt')}" },\n  "owner": "${p.email()}"\n}\n`,
   'docker-compose': (p) =>
@@ -187,7 +193,7 @@ const TEMPLATES: Record<string, Template> = {
   'json-log': (p) =>
     `{"level":"error","time":"2026-11-21T09:14:07.331Z","msg":"upstream rejected request","url":"https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro:generateContent?key=${p.secret('google_api_key')}","user":"${p.email()}","headers":{"authorization":"Bearer ${p.secret('openai_key')}","x-api-key":"${p.secret('anthropic_key')}"}}\n`,
   'http-dump': (p) =>
-    `> POST /v1/messages HTTP/1.1\n> Host: api.anthropic.com\n> x-api-key: ${p.secret('anthropic_key')}\n> anthropic-version: 2023-06-01\n> Cookie: session=${p.secret('jwt')}; theme=dark\n> Authorization: Basic ${p.plant({ kind: 'basic_auth', value: Buffer.from(`admin:${password(p.r)}`).toString('base64') })}\n`,
+    `> POST /v1/messages HTTP/1.1\n> Host: api.anthropic.com\n> x-api-key: ${p.secret('anthropic_key')}\n> anthropic-version: 2023-06-01\n> Cookie: session=${p.secret('jwt')}; theme=dark\n> Authorization: Bearer ${p.secret('bearer_token')}\n> Authorization: Basic ${p.plant({ kind: 'basic_auth', value: Buffer.from(`admin:${password(p.r)}`).toString('base64') })}\n`,
   // ── curl commands ───────────────────────────────────────────────────────
   'curl-openai': (p) =>
     `curl https://api.openai.com/v1/chat/completions \\\n  -H "Content-Type: application/json" \\\n  -H "Authorization: Bearer ${p.secret('openai_key')}" \\\n  -d '{"model": "gpt-5", "messages": [{"role": "user", "content": "hi"}]}'\n`,
@@ -199,8 +205,9 @@ const TEMPLATES: Record<string, Template> = {
     `curl -sS -H "Authorization: token ${p.secret('github_token')}" -H "Accept: application/vnd.github+json" https://api.github.com/repos/acme/api/actions/runs\n`,
   'curl-sas': (p) =>
     `curl -X PUT -T backup.tar.gz "https://acmebackups.blob.core.windows.net/nightly/backup.tar.gz?sv=2023-11-03&ss=b&srt=sco&sp=rwdlac&se=2026-12-31T00:00:00Z&st=2026-11-01T00:00:00Z&spr=https&sig=${p.secret('azure_sas_token')}"\n`,
+  'curl-bearer': (p) => `curl -sf https://api.internal.example.com/v1/deploys -H "Authorization: Bearer ${p.secret('bearer_token')}"\n`,
   'curl-hf': (p) => `curl https://huggingface.co/api/whoami-v2 -H "Authorization: Bearer ${p.secret('huggingface_token')}"\n`,
-  'curl-basic': (p) => `curl --user deploy:${p.password()} -X POST https://ci.internal.example.com/job/release/build\n`,
+  'curl-basic': (p) => `curl --user deploy:${p.password('basic_auth')} -X POST https://ci.internal.example.com/job/release/build\n`,
   // ── source code ─────────────────────────────────────────────────────────
   'python-code': (p) =>
     `import openai\nimport stripe\n\nclient = openai.OpenAI(api_key="${p.secret('openai_key')}")\nstripe.api_key = "${p.secret('stripe_key')}"\nDB_PASSWORD = '${p.password()}'\nHEADERS = {"Authorization": f"Bearer {TOKEN}", "X-Api-Key": "${p.secret('secret')}"}\n`,

@@ -177,6 +177,12 @@ export const SECRETS: Record<string, Generator[]> = {
     value: `-----BEGIN ${t.label}-----\n${pemBody(r, t.prefix, t.bytes, t.width)}\n-----END ${t.label}-----`,
   })),
   password: [(r) => ({ kind: 'password', value: password(r) })],
+  bearer_token: [
+    (r) => ({
+      kind: 'bearer_token',
+      value: r.pick([mixed(r, 40, URLSAFE + '.~'), `${mixed(r, 8)}.${mixed(r, 32)}`, base64url(r.bytes(30))]),
+    }),
+  ],
   secret: [
     (r) => ({
       kind: 'secret',
