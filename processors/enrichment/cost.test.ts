@@ -2,7 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { codexModelCallView } from '../../core/agent/codex.ts';
 import { capturesToTraces } from '../../core/agent/session-spans.ts';
+import { getNumber, getString } from '../../core/otlp/attributes.ts';
+import { decodeJson, decodeProtobuf } from '../../core/otlp/codec.ts';
+import type { LogsData } from '../../core/otlp/model.ts';
 import { eachSpan } from '../../core/otlp/traces.ts';
+import { fixturesDir, otlpCaptures } from '../../test/helpers/fixtures.ts';
+import { readdirSync } from 'node:fs';
 import { callCost, usageOf, type Usage } from './cost.ts';
 import { BUNDLED_PRICING_FILE } from './index.ts';
 import { loadPricingTable, type Price } from './pricing.ts';
@@ -62,8 +67,30 @@ describe('callCost', () => {
     });
   });
 
-  it('the CLI’s own prices of claude-opus-5-5 (derived from its fixtures) give its reported cost of a call', () => {
-    // a-baseline, first call: 3 in, 74 out, 14,215 written for 5 minutes; Claude Code said cost_usd 0.072567.
-    expect(callCost(priceOf('claude-opus-5-5'), usage({ input: 3 + 14_215, output: 74, cacheWrite: 14_215 })).usd).toBe(0.072567);
+  it('the table prices every model call of the Claude Code fixtures as the CLI itself did (its api_request cost_usd)', () => {
+    // claude-opus-5-5 at $4 in / $20 out / $5 5-minute write / $0.20 read, derived from these 25 calls.
+    const calls = readdirSync(`${fixturesDir}/claude-code`).flatMap((scenario) =>
+      otlpCaptures(`claude-code/${scenario}`)
+        .filter((c) => c.signal === 'logs')
+        .flatMap((c) => {
+          const logs = (
+            c.content_type === 'application/json' ? decodeJson('logs', c.body.toString('utf8')) : decodeProtobuf('logs', c.body)
+          ) as LogsData;
+          return (logs.resourceLogs ?? []).flatMap((rl) => (rl.scopeLogs ?? []).flatMap((sl) => sl.logRecords ?? []));
+        })
+        .filter((r) => getString(r.attributes, 'event.name') === 'api_request'),
+    );
+    expect(calls).toHaveLength(25);
+    for (const { attributes: a } of calls) {
+      const n = (key: string) => getNumber(a, key) ?? 0;
+      const u = usage({
+        input: n('input_tokens') + n('cache_read_tokens') + n('cache_creation_tokens'),
+        output: n('output_tokens'),
+        cacheRead: n('cache_read_tokens'),
+        cacheWrite: n('cache_creation_tokens'),
+        cacheWrite1h: n('cache_creation_1h_tokens'),
+      });
+      expect(callCost(table.lookup(getString(a, 'model')!, 0)!.price, u).usd).toBeCloseTo(n('cost_usd'), 12);
+    }
   });
 });
