@@ -171,7 +171,7 @@ function repriceTrace(rows: StoredSpan[], pricer: SpanPricer, fromNs: bigint, su
     }
     const from = getString(attrs, EnrichAttr.pricingVersion)!;
     summary.stale[from] = (summary.stale[from] ?? 0) + 1;
-    const after = pricer.priceModelCall(attrs, row.start);
+    const after = pricer.priceModelCall(attrs, row.start).usd;
     costs.set(row.SpanId, after);
     if (after === undefined) summary.stillUnpriced++;
     else if (before === undefined) summary.newlyPriced++;

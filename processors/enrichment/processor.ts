@@ -39,6 +39,8 @@ interface Read {
   facts: TraceFacts;
   /** The priced attribute list of a model call. */
   priced?: KeyValue[];
+  /** The model call's cost drifts from the agent's own figure. */
+  drift?: boolean;
 }
 
 const IDENTITY_FIELDS = ['team', 'user', 'department', 'project'] as const;
@@ -81,7 +83,8 @@ export class EnrichmentProcessor implements Processor {
       const read: Read = { own, resource: res, facts: trace };
       if (isModelCallOperation(own.operation) && own.hasUsage) {
         read.priced = [...(span.attributes ?? [])];
-        const usd = pricer.priceModelCall(read.priced, span.startTimeUnixNano);
+        const { usd, drift } = pricer.priceModelCall(read.priced, span.startTimeUnixNano);
+        read.drift = drift;
         trace.setCost(span.spanId, usd);
         if (usd === undefined) unpricedCalls++;
         else pricedCalls++;
@@ -100,7 +103,7 @@ export class EnrichmentProcessor implements Processor {
     return out;
   }
 
-  private enrich(input: Span, { own, resource, facts, priced }: Read): { span: Span; drift: boolean } {
+  private enrich(input: Span, { own, resource, facts, priced, drift }: Read): { span: Span; drift: boolean } {
     const { pricer, attributor } = this.parts;
     const attributes = priced ?? [...(input.attributes ?? [])];
 
@@ -127,13 +130,11 @@ export class EnrichmentProcessor implements Processor {
 
     // A span other than a model call that carries the agent's own cost holds a session total.
     const total = own.hasAgentCost && !priced ? facts.total() : undefined;
-    if (total) pricer.reconcileTotal(attributes, total.usd, total.unpriced);
-    const drift =
-      (priced !== undefined || total !== undefined) && attributes.some((kv) => kv.key === EnrichAttr.drift && kv.value?.boolValue === true);
+    const totalDrifts = total !== undefined && pricer.reconcileTotal(attributes, total.usd, total.unpriced);
 
     // Copy, then assign: a spread literal adding a field the input lacks takes V8's slow path.
     const span = { ...input };
     span.attributes = attributes;
-    return { span, drift };
+    return { span, drift: drift === true || totalDrifts };
   }
 }

@@ -63,17 +63,16 @@ export class SpanPricer {
 
   /**
    * Prices a model call on `attrs` (a list the caller owns) with the price in effect at the
-   * span's start. Returns the cost in USD, or undefined when the model is unknown: flagged
-   * unpriced, never $0.
+   * span's start. The cost is undefined when the model is unknown: flagged unpriced, never $0.
    */
-  priceModelCall(attrs: KeyValue[], startTimeUnixNano: string | undefined): number | undefined {
+  priceModelCall(attrs: KeyValue[], startTimeUnixNano: string | undefined): { usd: number | undefined; drift: boolean } {
     drop(attrs, MODEL_CALL_KEYS);
     setAttribute(attrs, EnrichAttr.pricingVersion, this.table.version);
     const model = getString(attrs, GenAiAttr.responseModel) || getString(attrs, GenAiAttr.requestModel);
     const priced = model ? this.table.lookup(model, startMs(startTimeUnixNano)) : undefined;
     if (!priced) {
       setAttribute(attrs, EnrichAttr.unpriced, true);
-      return undefined;
+      return { usd: undefined, drift: false };
     }
     const cost = callCost(priced.price, usageOf(attrs));
     setAttribute(attrs, EnrichAttr.costUsd, cost.usd);
@@ -81,24 +80,26 @@ export class SpanPricer {
     setAttribute(attrs, EnrichAttr.pricingFrom, priced.price.from);
     setAttribute(attrs, EnrichAttr.pricingTier, cost.tier);
     if (cost.inconsistent) setAttribute(attrs, EnrichAttr.usageInconsistent, true);
-    this.reconcile(attrs, cost.usd);
-    return cost.usd;
+    return { usd: cost.usd, drift: this.reconcile(attrs, cost.usd) };
   }
 
-  /** A session's reported total against the sum of the costs computed for its model calls. */
-  reconcileTotal(attrs: KeyValue[], computedUsd: number, unpricedCalls: number): void {
+  /** A session's reported total against the sum of the costs computed for its model calls; returns whether it drifts. */
+  reconcileTotal(attrs: KeyValue[], computedUsd: number, unpricedCalls: number): boolean {
     drop(attrs, TOTAL_KEYS);
     setAttribute(attrs, EnrichAttr.computedUsd, roundUsd(computedUsd));
     if (unpricedCalls > 0) setAttribute(attrs, EnrichAttr.unpricedCalls, unpricedCalls);
-    this.reconcile(attrs, computedUsd);
+    return this.reconcile(attrs, computedUsd);
   }
 
-  private reconcile(attrs: KeyValue[], computedUsd: number): void {
+  /** Sets drift_usd and drift when the agent reported a figure; returns whether it drifts. */
+  private reconcile(attrs: KeyValue[], computedUsd: number): boolean {
     const reported = getNumber(attrs, AgentSpanAttr.agentCostUsd);
-    if (reported === undefined) return;
+    if (reported === undefined) return false;
     const diff = reported - computedUsd;
     const { driftThreshold, driftMinUsd } = this.reconciliation;
+    const drift = Math.abs(diff) > driftMinUsd && Math.abs(diff) > driftThreshold * Math.abs(reported);
     setAttribute(attrs, EnrichAttr.driftUsd, roundUsd(diff));
-    setAttribute(attrs, EnrichAttr.drift, Math.abs(diff) > driftMinUsd && Math.abs(diff) > driftThreshold * Math.abs(reported));
+    setAttribute(attrs, EnrichAttr.drift, drift);
+    return drift;
   }
 }
