@@ -60,6 +60,8 @@ function total(counts: KindCounts): number {
   return n;
 }
 
+const newTally = () => ({ items: new Map<PrivacyTier, number>(), kinds: new Map() as KindCounts, dropped: new Map<PrivacyTier, number>() });
+
 const isToolCall = (span: Span): boolean =>
   getString(span.attributes, 'gen_ai.operation.name') === 'execute_tool' ||
   getString(span.attributes, 'agentotel.span.kind') === 'tool_call';
@@ -74,13 +76,9 @@ export class RedactionProcessor implements Processor {
   /** Short strings known to hold nothing to redact: metadata values repeat on every span. */
   private readonly clean = new Set<string>();
   /** This message's counts, added to the metrics once per message (a labelled increment is not free). */
-  private tally = {
-    items: new Map<PrivacyTier, number>(),
-    kinds: new Map<string, number>() as KindCounts,
-    dropped: new Map<PrivacyTier, number>(),
-  };
+  private tally = newTally();
   private readonly metrics: {
-    spans: ReturnType<MetricsRegistry['counter']>;
+    items: ReturnType<MetricsRegistry['counter']>;
     redactions: ReturnType<MetricsRegistry['counter']>;
     dropped: ReturnType<MetricsRegistry['counter']>;
   };
@@ -93,13 +91,14 @@ export class RedactionProcessor implements Processor {
     this.pseudonymized = new Set(config.pseudonymize.attributes);
     // Labels are tiers and detector kinds: never a value.
     this.metrics = {
-      spans: metrics.counter('agentotel_redaction_items_total', 'Spans and log records redacted, by privacy tier applied'),
+      items: metrics.counter('agentotel_redaction_items_total', 'Spans and log records redacted, by privacy tier applied'),
       redactions: metrics.counter('agentotel_redaction_redactions_total', 'Values redacted, by kind'),
       dropped: metrics.counter('agentotel_redaction_dropped_attributes_total', 'Attributes dropped by the privacy tier'),
     };
   }
 
   processTraces(data: TracesData): TracesData {
+    this.tally = newTally();
     // The tier of every span first: a resource is redacted at the lowest tier of its spans.
     const spanTiers = new Map<Span, PrivacyTier>();
     const resourceTiers = new Map<Resource | undefined, PrivacyTier>();
@@ -117,7 +116,7 @@ export class RedactionProcessor implements Processor {
         redactions.push([redacted, r]);
         return redacted;
       },
-      (resource) => this.redactResource(resource, resourceTiers.get(resource) ?? 3),
+      (resource) => this.redactResource(resource, resourceTiers.get(resource) ?? this.tierOf('', undefined, resource?.attributes)),
     );
     // A value learned anywhere in the trace (also in a later span of this message) is redacted
     // everywhere: the assistant may quote the password that the tool output revealed.
@@ -131,6 +130,7 @@ export class RedactionProcessor implements Processor {
 
   /** Log records the same way (the agents' events that became no span: Gemini's carry prompts). */
   processLogs(data: LogsData): LogsData {
+    this.tally = newTally();
     const out = {
       resourceLogs: (data.resourceLogs ?? []).map((rl) => {
         const records = (rl.scopeLogs ?? []).flatMap((sl) => sl.logRecords ?? []);
@@ -313,10 +313,9 @@ export class RedactionProcessor implements Processor {
   }
 
   private flushTally(): void {
-    for (const [tier, n] of this.tally.items) this.metrics.spans.inc({ tier: String(tier) }, n);
+    for (const [tier, n] of this.tally.items) this.metrics.items.inc({ tier: String(tier) }, n);
     for (const [kind, n] of this.tally.kinds) this.metrics.redactions.inc({ kind }, n);
     for (const [tier, n] of this.tally.dropped) this.metrics.dropped.inc({ tier: String(tier) }, n);
-    this.tally = { items: new Map(), kinds: new Map(), dropped: new Map() };
   }
 }
 
