@@ -150,6 +150,24 @@ describe('secret detectors', () => {
     expect(counts.size).toBe(0);
   });
 
+  // No catastrophic backtracking: each of these costs about a second at worst on a busy machine (a few ms to 300 ms when idle).
+  it.each([
+    ['PEM headers without a body', '-----BEGIN RSA PRIVATE KEY-----\n' + 'Proc-Type: 4 ENCRYPTED   \n'.repeat(20_000)],
+    ['PEM markers without an end', ('-----BEGIN RSA PRIVATE KEY-----\nMIIE' + 'A'.repeat(60) + '\n').repeat(3_000)],
+    ['dots before an @', 'a.'.repeat(200_000) + '@'],
+    ['a domain of dots', 'x@' + 'a.'.repeat(200_000)],
+    ['mysql without -p', 'mysql '.repeat(100_000)],
+    ['keywords without values', 'password: '.repeat(100_000)],
+    ['keywords before spaces', ('token' + ' '.repeat(50)).repeat(10_000)],
+    ['a long URL user', '://' + 'a'.repeat(200_000) + ':'],
+    ['base64', 'QUJD'.repeat(250_000)],
+    ['an identifier', 'a_'.repeat(200_000) + 'key=x'],
+  ])('scans %s in linear time', (_name, text) => {
+    const started = performance.now();
+    redact(text);
+    expect(performance.now() - started).toBeLessThan(3_000);
+  });
+
   it('does not redact its own output again', () => {
     const once = redact('password=hunter22 postgres://u:pw123456@h jane@example.com /home/jane/x').text;
     const twice = redact(once);
