@@ -8,6 +8,7 @@
  *   init | status | hook   wire a coding agent, check the wiring, the command hook (own flags: <command> --help)
  *   import <dir>           one-shot backfill of agent transcripts to a running agentotel (own flags: import --help)
  *   reprice                stored model calls priced again with the current pricing table (own flags: reprice --help)
+ *   dlq list|replay        dead letters, and sending them again after a fix (own flags: dlq --help)
  */
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +40,7 @@ commands:
   hook                  the command hook \`init --hooks command\` installs (payload on stdin)
   import <dir>          send the transcripts under <dir> to a running agentotel: import --help
   reprice               price stored model calls again after the pricing table changed: reprice --help
+  dlq list|replay       dead letters by stage and error; send them again after a fix: dlq --help
 
 options:
   -c, --config <file>           config file (default: the bundled config/agentotel.yaml)
@@ -54,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
   if (sub === 'hook') return (await import('./hook.ts')).runHook(subArgs);
   if (sub === 'import') return (await import('./import.ts')).runImport(subArgs);
   if (sub === 'reprice') return (await import('./reprice.ts')).runReprice(subArgs);
+  if (sub === 'dlq') return (await import('./dlq.ts')).runDlq(subArgs);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

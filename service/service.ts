@@ -14,7 +14,8 @@ import { log, setLogLevel } from '../core/log.ts';
 import { factoryLookup } from './components.ts';
 import { parseServiceConfig, type ServiceConfig } from './config.ts';
 import { componentContext } from './context.ts';
-import { busDeadLetters, fileDeadLetters, type DeadLetterSink } from './deadletters.ts';
+import { busDeadLetters, fileDeadLetters, startRedrive, type DeadLetterSink } from './deadletters.ts';
+import { pipelineTopics } from './deadletter-replay.ts';
 import { runExporterStage } from './exporter-stage.ts';
 import { loadPlugins } from './plugins.ts';
 import { runProcessorStage, type RunningStage } from './processor-stage.ts';
@@ -159,9 +160,11 @@ export async function runEmbedded(config: ServiceConfig, options: RunOptions = {
   const stages = config.pipelines.flatMap((p) => p.processors.map((_, i) => processorStage(config.bus.topicPrefix, p, i)));
   const processorStages = await startStages(config, bus, stages, deadLetters, metrics);
   const receivers = await startReceivers(config, bus, metrics);
+  const redrive = startRedrive(bus, pipelineTopics(config), config.dataDir); // what `agentotel dlq replay` queued
   return withTelemetry(config, options, metrics, {
     endpoints: receiverEndpoints(receivers),
     stop: async () => {
+      await redrive.stop();
       await receivers.shutdown();
       // Stages were started in pipeline order; drain each before stopping the next.
       for (const s of [...processorStages, ...exportStages]) {

@@ -41,3 +41,11 @@ export const DEAD_LETTER_HEADERS = {
   sourcePartition: 'agentotel.source.partition',
   sourceOffset: 'agentotel.source.offset',
 } as const;
+
+/** On a message `agentotel dlq replay` sent again: the dead letter it came from. */
+export const REPLAYED_FROM_HEADER = 'agentotel.replayed.from';
+
+/** Which dead letters `agentotel dlq replay` sent again (key: the letter's partition:offset; no payload). */
+export function replayedLettersTopic(deadLetterTopicName: string): Topic<Uint8Array> {
+  return { name: `${deadLetterTopicName}.replayed`, codec: rawCodec };
+}
