@@ -8,6 +8,7 @@ import { agentSpanId, capturesToTraces, sessionTraceId, type SessionCapture, typ
 import type { PublishedMessage } from '../../core/component.ts';
 import { ConfigError, Fields } from '../../core/config/fields.ts';
 import { MetricsRegistry } from '../../core/metrics.ts';
+import { Pseudonymizer } from '../../core/pseudonym.ts';
 import { attributesToMap, type AttributeValue } from '../../core/otlp/attributes.ts';
 import type { TracesData } from '../../core/otlp/model.ts';
 import { eachSpan } from '../../core/otlp/traces.ts';
@@ -356,7 +357,7 @@ describe('attribution', () => {
   it('maps users (also by their pseudonym) and repositories with the teams file; the rest is unassigned, visibly', async () => {
     const key = '0123456789abcdef0123';
     const p = processor({ teams_file: 'teams.yaml', attribution: { pseudonym_key: key } });
-    const anon = (await import('./teams.ts')).pseudonymOf(key, 'ana@example.com');
+    const anon = new Pseudonymizer(key).pseudonym('ana@example.com');
     expect(await whoOf(p, [tool], { 'user.email': anon })).toEqual([
       { team: 'payments', user: anon, project: 'unassigned', department: 'finance' },
     ]);
@@ -388,7 +389,7 @@ describe('attribution', () => {
       recentOutput: async function* () {},
     }) as EnrichmentProcessor;
     await p.start();
-    const anon = (await import('./teams.ts')).pseudonymOf(key, 'bob@example.com');
+    const anon = new Pseudonymizer(key).pseudonym('bob@example.com');
     expect((await whoOf(p, [tool], { 'user.email': anon }))[0]!.team).toBe('platform');
   });
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ComponentContext, ProcessorFactory } from '../../core/component.ts';
+import { KEY_FILE } from '../../core/pseudonym.ts';
 import { AttributesReader } from './attributes-read.ts';
 import { Attributor } from './attribution.ts';
 import { parseEnrichmentConfig, type EnrichmentConfig } from './config.ts';
@@ -29,7 +30,7 @@ const configFile = (configured: string | undefined, bundled: string, configDir: 
  * The key the redaction processor generates when none is configured, in its data directory
  * beside this processor's (`<data_dir>/redaction/pseudonym.key`).
  */
-const redactionKeyFile = (context: ComponentContext) => path.join(path.dirname(context.dataDir), 'redaction', 'pseudonym.key');
+const redactionKeyFile = (context: ComponentContext) => path.join(path.dirname(context.dataDir), 'redaction', KEY_FILE);
 
 /** The pricer of a config (the processor's, and `agentotel reprice`'s). */
 export function spanPricer(config: EnrichmentConfig, context: Pick<ComponentContext, 'id' | 'configDir'>): SpanPricer {

@@ -6,7 +6,7 @@
  * (`anon_` + HMAC-SHA256(key, value), 32 hex). Given the same key, users listed here by
  * e-mail are also found by their pseudonym.
  */
-import { createHmac } from 'node:crypto';
+import { Pseudonymizer } from '../../core/pseudonym.ts';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { ConfigError, Fields } from '../../core/config/fields.ts';
@@ -26,10 +26,6 @@ export interface Defaults {
   project?: string;
   department?: string;
 }
-
-/** The redaction processor's pseudonym of a value (processors/redaction/README.md, "Pseudonymisation"). */
-export const pseudonymOf = (key: string, value: string): string =>
-  `anon_${createHmac('sha256', key).update(value).digest('hex').slice(0, 32)}`;
 
 /**
  * A repository as a key: host and path, lower case, without scheme, credentials, port or `.git`:
@@ -91,7 +87,8 @@ export class TeamsMapping {
 
   /** Indexes every user also by its pseudonym under `key` (as the redaction processor writes it). */
   withPseudonymKey(key: string): this {
-    for (const [id, entry] of [...this.users]) this.users.set(pseudonymOf(key, id), entry);
+    const pseudonymizer = new Pseudonymizer(key);
+    for (const [id, entry] of [...this.users]) this.users.set(pseudonymizer.pseudonym(id), entry);
     return this;
   }
 

@@ -2,7 +2,7 @@
 import type { ProcessorFactory } from '../../core/component.ts';
 import { parseRedactionConfig, type RedactionConfig } from './config.ts';
 import { RedactionProcessor } from './processor.ts';
-import { pseudonymKey } from './pseudonym.ts';
+import { pseudonymKey } from '../../core/pseudonym.ts';
 
 export type { RedactionConfig } from './config.ts';
 export { RedactionProcessor } from './processor.ts';

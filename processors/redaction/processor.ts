@@ -16,7 +16,7 @@ import type { AnyValue, KeyValue, LogRecord, LogsData, Resource, Span, TracesDat
 import { anyValueToString, getString, setAttribute } from '../../core/otlp/attributes.ts';
 import { eachSpan, mapTraces } from '../../core/otlp/traces.ts';
 import type { PrivacyTier, RedactionConfig } from './config.ts';
-import { Pseudonymizer } from './pseudonym.ts';
+import { Pseudonymizer } from '../../core/pseudonym.ts';
 import { countKind, SecretScanner, type KindCounts } from './scanner.ts';
 import { TraceState, TraceStates } from './trace-state.ts';
 import { identityOf, TierSelector } from './tier-rules.ts';

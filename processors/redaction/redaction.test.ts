@@ -9,7 +9,7 @@ import { attributesToMap, toAnyValue, type AttributeValue } from '../../core/otl
 import { eachSpan } from '../../core/otlp/traces.ts';
 import { redactionProcessorFactory } from './index.ts';
 import { RedactionInputError, type RedactionProcessor } from './processor.ts';
-import { KEY_FILE } from './pseudonym.ts';
+import { KEY_FILE } from '../../core/pseudonym.ts';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
 const KEY = 'test-pseudonym-key-0123456789';

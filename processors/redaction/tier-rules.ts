@@ -9,7 +9,7 @@
 import type { KeyValue } from '../../core/otlp/model.ts';
 import { anyValueToString } from '../../core/otlp/attributes.ts';
 import type { PrivacyTier, TierRule } from './config.ts';
-import type { Pseudonymizer } from './pseudonym.ts';
+import type { Pseudonymizer } from '../../core/pseudonym.ts';
 
 /** Who a span belongs to, as far as its attributes (and its trace's other spans) tell. */
 export interface Identity {
