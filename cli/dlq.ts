@@ -119,7 +119,9 @@ async function list(store: LetterStore, flags: Flags): Promise<void> {
     console.log(JSON.stringify({ source: store.where, letters: chosen.length, unreadable, groups }));
     return;
   }
-  console.log(`${chosen.length} dead letters in ${store.where}${unreadable ? ` (${unreadable} unreadable entries)` : ''}`);
+  console.log(
+    `${chosen.length} dead letter${chosen.length === 1 ? '' : 's'} in ${store.where}${unreadable ? ` (${unreadable} unreadable entries)` : ''}`,
+  );
   if (groups.length === 0) return;
   const rows = groups.map((g) => [g.newest, g.stage, String(g.count), String(g.replayed), oneLine(g.error)]);
   printTable(['newest', 'stage', 'letters', 'replayed', 'error'], rows);
