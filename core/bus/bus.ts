@@ -71,8 +71,9 @@ export interface SubscribeOptions {
   /**
    * The partitions this subscriber consumes from now on (Kafka: after each rebalance, the first
    * join included; in-process: partition 0). Awaited before the first message of the assignment
-   * is handled; a rejection is retried like a failing handler. Delivery of each assigned
-   * partition resumes at its last committed offset.
+   * is handled (and, for the first assignment, before subscribe resolves); a rejection is
+   * retried like a failing handler. Delivery of each assigned partition resumes at its last
+   * committed offset.
    */
   onAssigned?(partitions: number[]): Promise<void>;
 }

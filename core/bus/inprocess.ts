@@ -106,7 +106,7 @@ export class InProcessBus implements Bus {
     q.subscribed = true;
 
     let running = true;
-    // One partition, assigned for good: the subscriber prepares once, before the first batch.
+    // One partition, assigned for good: the subscriber prepares once, before subscribe resolves.
     let ready: Promise<void> | undefined;
     const assigned = (): Promise<void> =>
       (ready ??= Promise.resolve(options.onAssigned?.([0])).catch((err: unknown) => {
@@ -139,6 +139,7 @@ export class InProcessBus implements Bus {
         }
       }
     };
+    await assigned().catch(() => undefined); // retried by the first batch
     const loops = Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, loop));
 
     const subscription: Subscription = {

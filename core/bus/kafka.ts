@@ -269,6 +269,8 @@ export class KafkaBus implements Bus {
       throw new BusUnavailableError(`kafka subscribe to ${topic.name} failed: ${(err as Error).message}`);
     }
     this.consumers.add(consumer);
+    // Joined: a subscriber is running once it is ready for its first partitions (a failure is retried by the first batch).
+    await assigned().catch(() => undefined);
     return {
       stop: async () => {
         stopping = true;
