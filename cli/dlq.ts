@@ -224,6 +224,9 @@ export async function runDlq(argv: string[]): Promise<number> {
     if (command === 'list') await list(store, flags);
     else await replay(store, config, flags);
     return 0;
+  } catch (err) {
+    console.error(`dlq ${command} failed: ${(err as Error).message}`);
+    return 1;
   } finally {
     await store.close();
   }

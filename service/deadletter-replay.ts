@@ -172,13 +172,12 @@ export function groupLetters(letters: StoredLetter[], replayed: ReadonlySet<stri
 
 export function kafkaLetterStore(bus: KafkaBus, topic: string): LetterStore {
   const markers = replayedLettersTopic(topic);
-  let created: Promise<void> | undefined;
-  const ensureTopics = () => (created ??= bus.ensureTopics([topic, markers.name]));
   return {
     where: `Kafka topic ${topic}`,
     embedded: false,
     async read() {
-      await ensureTopics();
+      if (!(await bus.hasTopic(topic)))
+        throw new Error(`there is no topic ${topic} (no stage ran with this topic prefix, or --topic is misspelt)`);
       const records = await bus.read(topic);
       const letters = records.map((r) => ({
         id: `${r.partition}:${r.offset}`,
@@ -190,26 +189,31 @@ export function kafkaLetterStore(bus: KafkaBus, topic: string): LetterStore {
       return { letters, unreadable: 0 };
     },
     async replayedIds() {
-      await ensureTopics();
+      if (!(await bus.hasTopic(markers.name))) return new Set();
       return new Set((await bus.read(markers.name)).map((r) => r.key));
     },
     async replay(sends) {
+      if (sends.length === 0) return [];
+      await bus.ensureTopics([markers.name]);
       const failed: { send: Send; reason: string }[] = [];
-      const sent: Send[] = [];
+      // Marked as soon as sent: a failure later sends only what was not sent yet again.
+      const sendAndMark = async (to: string, batch: Send[]) => {
+        await bus.publish(
+          { name: to, codec: rawCodec },
+          batch.map(({ letter }) => ({ key: letter.key, value: letter.value, headers: replayHeaders(letter, `${topic}/${letter.id}`) })),
+        );
+        const at = new Date().toISOString();
+        await bus.publish(
+          markers,
+          batch.map(({ letter }) => ({ key: letter.id, value: Buffer.from(JSON.stringify({ stage: stageOf(letter), topic: to, at })) })),
+        );
+      };
       for (const [to, list] of groupBy(sends, (s) => s.topic)) {
         let pending = list;
         // The bus checks every message before it sends any: one over its limit is left out, and the rest sent.
         while (pending.length > 0) {
           try {
-            await bus.publish(
-              { name: to, codec: rawCodec },
-              pending.map(({ letter }) => ({
-                key: letter.key,
-                value: letter.value,
-                headers: replayHeaders(letter, `${topic}/${letter.id}`),
-              })),
-            );
-            sent.push(...pending);
+            await sendAndMark(to, pending);
             pending = [];
           } catch (err) {
             if (!(err instanceof MessageTooLargeError)) throw err;
@@ -218,14 +222,6 @@ export function kafkaLetterStore(bus: KafkaBus, topic: string): LetterStore {
           }
         }
       }
-      const at = new Date().toISOString();
-      await bus.publish(
-        markers,
-        sent.map(({ letter, topic: to }) => ({
-          key: letter.id,
-          value: Buffer.from(JSON.stringify({ stage: stageOf(letter), topic: to, at })),
-        })),
-      );
       return failed;
     },
     close: () => bus.close(),

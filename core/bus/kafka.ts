@@ -287,6 +287,10 @@ export class KafkaBus implements Bus {
     return replayTopic(this.kafka, topic, sinceMs, partitions);
   }
 
+  async hasTopic(topic: string): Promise<boolean> {
+    return withFreshMetadata(this.kafka, 'listing topics', async (admin) => (await admin.listTopics()).includes(topic));
+  }
+
   async partitionCount(topic: string): Promise<number> {
     const { topics } = await withFreshMetadata(this.kafka, `describing ${topic}`, (admin) => admin.fetchTopicMetadata({ topics: [topic] }));
     return topics[0]!.partitions.length;

@@ -200,6 +200,16 @@ describe('agentotel dlq on Kafka', () => {
       },
     ]);
 
+    const misspelt = await run(
+      process.execPath,
+      [path.join(repoRoot, 'bin/agentotel.js'), 'dlq', 'list', '--topic', `${prefix}deadleter`, '-c', configFile],
+      {
+        cwd: repoRoot,
+        env: pipelineEnv(dataDir),
+      },
+    ).catch((err: { code: number; stderr: string }) => err);
+    expect(misspelt).toMatchObject({ code: 1, stderr: expect.stringContaining(`there is no topic ${prefix}deadleter`) as string });
+
     // Before the fix, a dry run says what would be sent, and sends nothing.
     expect(await dlq<ReplaySummary>('replay', '--dry-run')).toMatchObject({ dryRun: true, replayed: 1, skipped: 0 });
     // The fix: the gate refuses nothing any more.
