@@ -55,6 +55,19 @@ describe('processor chain', () => {
     ]);
   });
 
+  it('passes partition assignments and revocations on to the processors that follow partitions, and only has them if one does', async () => {
+    const log: string[] = [];
+    const partitioned = recording('b', log);
+    partitioned.processor.assign = async (partitions) => void log.push(`b.assign ${partitions}`);
+    partitioned.processor.revoke = (partitions) => void log.push(`b.revoke ${partitions}`);
+    const chain = chainProcessors([recording('a', log), partitioned]);
+    await chain.assign!([0, 2]);
+    chain.revoke!([2]);
+    expect(log).toEqual(['b.assign 0,2', 'b.revoke 2']);
+    const plain = chainProcessors([recording('a', log), recording('c', log)]);
+    expect([plain.assign, plain.revoke]).toEqual([undefined, undefined]);
+  });
+
   it('stops at a processor that leaves no spans, and names the processor that throws', async () => {
     const log: string[] = [];
     const drop = chainProcessors([recording('a', log, () => ({ resourceSpans: [] })), recording('b', log)]);
