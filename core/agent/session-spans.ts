@@ -30,6 +30,12 @@ export const AgentAttr = {
   timeKnown: 'agentotel.time.known',
   /** 1 for the first write of a span; a later merge that adds to it writes it again with 2, 3, … */
   version: 'agentotel.span.version',
+  /**
+   * The privacy tier redaction applied to a view. Views of one span may be redacted at different
+   * tiers (a path that cannot tell the team gets the lowest); the merged span keeps the content of
+   * each, so it records the highest.
+   */
+  redactionTier: 'agentotel.redaction.tier',
   /** Names of events the converter did not understand, kept as span events (never an error). */
   unknownEvent: 'agentotel.unknown_event',
 } as const;

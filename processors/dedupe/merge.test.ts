@@ -222,6 +222,12 @@ describe('merge rules', () => {
     expect([unknown.startTimeUnixNano, unknown.endTimeUnixNano]).toEqual([String(S(5)), String(S(6))]);
   });
 
+  it('records the highest redaction tier of the views merged (their content is kept), in either order', async () => {
+    const tier = (path: CapturePath, t: number) => views(path, [tool({ attributes: { [AgentAttr.redactionTier]: t } })]);
+    expect(attrs(await mergedOf(tier('transcript', 1), tier('hooks', 3)))[AgentAttr.redactionTier]).toBe('3');
+    expect(attrs(await mergedOf(tier('hooks', 3), tier('transcript', 1)))[AgentAttr.redactionTier]).toBe('3');
+  });
+
   it('among views of one path, the earliest start and the latest end (a resumed session starts again later)', async () => {
     const first = views('hooks', [tool({ startNs: S(10), endNs: S(20) })]);
     const resumed = views('hooks', [tool({ startNs: S(100), endNs: S(110) })]);

@@ -177,6 +177,10 @@ class Merger {
     // A placeholder ("no path could tell the team") never beats a real value, whatever its path.
     if (kv.value.stringValue === UNASSIGNED && current && current.value.stringValue !== UNASSIGNED) return;
     if (current?.value.stringValue === UNASSIGNED && kv.value.stringValue !== UNASSIGNED) current = undefined;
+    if (kv.key === AgentAttr.redactionTier && current) {
+      if (Number(current.value.intValue) >= Number(kv.value.intValue)) return;
+      current = undefined;
+    }
     const next = this.take(current, kv.value, sameJson);
     if (next !== current) map.set(kv.key, next!);
   }

@@ -10,6 +10,7 @@
  *   5. what was done is recorded on it: the tier, counts by kind, never a value.
  * The input message is never modified (a bus redelivers it after a failure): a new one is returned.
  */
+import { AgentAttr } from '../../core/agent/session-spans.ts';
 import type { Processor } from '../../core/component.ts';
 import type { MetricsRegistry } from '../../core/metrics.ts';
 import type { AnyValue, KeyValue, LogRecord, LogsData, Resource, Span, TracesData } from '../../core/otlp/model.ts';
@@ -22,7 +23,7 @@ import { TraceState, TraceStates } from './trace-state.ts';
 import { identityOf, TierSelector } from './tier-rules.ts';
 import { TierPolicy } from './tiers.ts';
 
-export const ATTR_TIER = 'agentotel.redaction.tier';
+export const ATTR_TIER = AgentAttr.redactionTier;
 export const ATTR_COUNT = 'agentotel.redaction.count';
 export const ATTR_KINDS = 'agentotel.redaction.kinds';
 export const ATTR_DROPPED = 'agentotel.redaction.dropped';
