@@ -4,10 +4,10 @@
  * and plugins (a local module or npm package exporting a factory) register the same way.
  *
  * Data moves one way: a receiver hands OTLP data to `next` (the bus), a processor turns one
- * TracesData into another, an exporter writes what it is given and resolves once it is
- * durable.
+ * TracesData (or LogsData, when its factory lists logs) into another, an exporter writes what
+ * it is given and resolves once it is durable.
  */
-import type { Signal, SignalData, TracesData } from './otlp/model.ts';
+import type { LogsData, Signal, SignalData, TracesData } from './otlp/model.ts';
 import type { Fields } from './config/fields.ts';
 import type { MetricsRegistry } from './metrics.ts';
 
@@ -96,6 +96,13 @@ export interface Processor {
    */
   processTraces(data: TracesData, source?: MessagePosition): TracesData | Promise<TracesData>;
   /**
+   * Turns one bus message of a logs pipeline (the records of one resource) into what goes to
+   * the next stage; may return no records. Required when the factory's `signals` lists logs.
+   * A logs stage calls only this, start, commit, abort and shutdown: nothing is held or
+   * rebuilt by partition on logs.
+   */
+  processLogs?(data: LogsData): LogsData | Promise<LogsData>;
+  /**
    * Hands out the held spans whose time came by `now` (epoch ms; Infinity: everything held,
    * when the stage stops). They count as outputs of the batch in progress: commit or abort
    * follows. The stage calls it after each batch and on a timer.
@@ -134,8 +141,13 @@ export interface Processor {
   shutdown?(): Promise<void>;
 }
 
+/** The signals a processor can work on. */
+export type ProcessorSignal = 'traces' | 'logs';
+
 export interface ProcessorFactory<C = unknown> extends Factory<C> {
   kind: 'processor';
+  /** The pipelines it may be in (default ['traces']); with 'logs' its processors implement processLogs. */
+  signals?: ProcessorSignal[];
   create(config: C, context: ProcessorContext): Processor;
 }
 
@@ -169,5 +181,7 @@ export interface ExporterFactory<C = unknown> extends Factory<C> {
   signals: Signal[];
   create(config: C, context: ExporterContext): Exporter;
 }
+
+export const processorSignals = (factory: ProcessorFactory): ProcessorSignal[] => factory.signals ?? ['traces'];
 
 export type ComponentFactory = ReceiverFactory | ProcessorFactory | ExporterFactory;

@@ -3,7 +3,10 @@ import { parse } from 'yaml';
 import { ConfigError, type Fields } from '../core/config/fields.ts';
 import type { ComponentFactory, ExporterFactory, ProcessorFactory, ReceiverFactory } from '../core/component.ts';
 import { parseConfigText } from '../core/config/load.ts';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseServiceConfig, type FactoryLookup } from './config.ts';
+import { factoryLookup } from './components.ts';
 
 // Stand-in factories: this tests how the service validates and wires config, not components.
 const receiver: ReceiverFactory<{ port: number }> = {
@@ -88,7 +91,8 @@ describe('service config', () => {
       'unknown processor type "sampler"',
     ],
     [base.replace('traces: {', 'spans: {'), 'service.pipelines.spans', 'pipeline ids start with traces'],
-    [base.replace('traces: {', 'metrics: {'), 'service.pipelines.metrics.processors', 'processors work on traces'],
+    [base.replace('traces: {', 'metrics: {'), 'service.pipelines.metrics.processors[0]', 'processor "redaction" does not handle metrics'],
+    [base.replace('traces: {', 'logs: {'), 'service.pipelines.logs.processors[0]', 'processor "redaction" does not handle logs'],
     [base + 'bus: { kafka: { partitions: 0 } }\n', 'bus.kafka.partitions', 'at least 1'],
     [base + 'bus: { state_replay_window: soon }\n', 'bus.state_replay_window', 'must be a duration'],
     [base.replace('tier: 3', 'tier: "${env:MISSING}"'), 'processors.redaction.tier', 'MISSING is not set'],
@@ -105,5 +109,29 @@ describe('service config', () => {
 
   it('ships a config whose YAML is valid for the stand-ins', () => {
     expect(() => parse(base)).not.toThrow();
+  });
+});
+
+describe('processors on a logs pipeline', () => {
+  const configDir = path.resolve('config');
+  const shipped = readFileSync(path.join(configDir, 'agentotel.yaml'), 'utf8');
+  const withLogsProcessors = (list: string) => {
+    const text = shipped.replace(
+      /(\n    logs:\n(?:      #.*\n)?      receivers: \[otlp\]\n      processors: )\[redaction\]/,
+      `$1[${list}]`,
+    );
+    return parseServiceConfig(parseConfigText(text, 'agentotel.yaml', {}), factoryLookup(), configDir);
+  };
+
+  it('the shipped config redacts logs', () => {
+    const logs = withLogsProcessors('redaction').pipelines.find((p) => p.id === 'logs');
+    expect(logs?.processors.map((p) => p.id)).toEqual(['redaction']);
+  });
+
+  it.each(['dedupe', 'enrichment'])('refuses %s, which handles traces only, naming the key', (id) => {
+    expect(() => withLogsProcessors(`redaction, ${id}`)).toThrow(
+      new ConfigError('service.pipelines.logs.processors[1]', `processor "${id}" does not handle logs`),
+    );
+    expect(() => withLogsProcessors(id)).toThrow(`service.pipelines.logs.processors[0]: processor "${id}" does not handle logs`);
   });
 });

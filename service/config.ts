@@ -5,7 +5,13 @@
  */
 import path from 'node:path';
 import { ConfigError, Fields } from '../core/config/fields.ts';
-import type { ComponentFactory, ExporterFactory, ProcessorFactory, ReceiverFactory } from '../core/component.ts';
+import {
+  processorSignals,
+  type ComponentFactory,
+  type ExporterFactory,
+  type ProcessorFactory,
+  type ReceiverFactory,
+} from '../core/component.ts';
 import type { Signal } from '../core/otlp/model.ts';
 import type { KafkaBusOptions } from '../core/bus/kafka.ts';
 
@@ -95,8 +101,11 @@ export function parseServiceConfig(raw: Record<string, unknown>, lookup: Factory
     p.done();
     if (receivers.length === 0) p.fail('receivers', 'a pipeline needs at least one receiver');
     if (exporters.length === 0) p.fail('exporters', 'a pipeline needs at least one exporter');
-    if (signal !== 'traces' && processors.length > 0)
-      p.fail('processors', `processors work on traces; the ${signal} pipeline cannot have any`);
+    processors.forEach((proc, i) => {
+      // Metrics never: no stage runs processors on them, whatever a plugin declares.
+      if (signal === 'metrics' || !(processorSignals(proc.factory) as Signal[]).includes(signal))
+        p.fail(`processors[${i}]`, `processor "${proc.id}" does not handle ${signal}`);
+    });
     receivers.forEach((r, i) => {
       if (!r.factory.signals.includes(signal)) p.fail(`receivers[${i}]`, `receiver "${r.id}" does not receive ${signal}`);
     });

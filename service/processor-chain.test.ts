@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Processor } from '../core/component.ts';
 import type { ProcessorFactory } from '../core/component.ts';
-import type { Span, TracesData } from '../core/otlp/model.ts';
+import type { LogsData, Span, TracesData } from '../core/otlp/model.ts';
 import { eachSpan } from '../core/otlp/traces.ts';
 import type { PipelineConfig, ServiceConfig } from './config.ts';
 import { chainProcessors } from './processor-chain.ts';
-import { findProcessorStage } from './topology.ts';
+import { findProcessorStages } from './topology.ts';
 
 const span = (name: string): Span => ({
   traceId: 'a'.repeat(32),
@@ -16,6 +16,14 @@ const span = (name: string): Span => ({
 });
 const traces = (...spans: Span[]): TracesData => ({ resourceSpans: [{ scopeSpans: [{ spans }] }] });
 const names = (d: TracesData) => [...eachSpan(d)].map((c) => c.span.name);
+const factory = { kind: 'processor', type: 'x' } as unknown as ProcessorFactory;
+const pipeline = (id: string, processors: string[]): PipelineConfig => ({
+  id,
+  signal: id.startsWith('logs') ? 'logs' : 'traces',
+  receivers: [],
+  processors: processors.map((p) => ({ id: p, factory, config: {} })),
+  exporters: [],
+});
 
 function recording(id: string, log: string[], map: (d: TracesData) => TracesData = (d) => d): { id: string; processor: Processor } {
   return {
@@ -114,25 +122,70 @@ describe('processor chain', () => {
   });
 
   it('a worker may run only consecutive processors of one pipeline together', () => {
-    const factory = { kind: 'processor', type: 'x' } as unknown as ProcessorFactory;
-    const pipeline: PipelineConfig = {
-      id: 'traces',
-      signal: 'traces',
-      receivers: [],
-      processors: ['redaction', 'enrichment', 'dedupe'].map((id) => ({ id, factory, config: {} })),
-      exporters: [],
-    };
-    const config = { pipelines: [pipeline], bus: { topicPrefix: 'p.' } } as unknown as ServiceConfig;
-    const stage = findProcessorStage(config, ['enrichment', 'dedupe']);
-    expect([stage.input.name, stage.output.name, stage.group]).toEqual([
+    const config = {
+      pipelines: [pipeline('traces', ['redaction', 'enrichment', 'dedupe'])],
+      bus: { topicPrefix: 'p.' },
+    } as unknown as ServiceConfig;
+    const [stage, ...more] = findProcessorStages(config, ['enrichment', 'dedupe']);
+    expect(more).toEqual([]);
+    expect([stage!.input.name, stage!.output.name, stage!.group]).toEqual([
       'p.traces.redaction',
       'p.traces.dedupe',
       'p.traces.enrichment+dedupe',
     ]);
-    expect(findProcessorStage(config, ['redaction']).group).toBe('p.traces.redaction');
-    expect(() => findProcessorStage(config, ['redaction', 'dedupe'])).toThrow(
+    expect(findProcessorStages(config, ['redaction'])[0]!.group).toBe('p.traces.redaction');
+    expect(() => findProcessorStages(config, ['redaction', 'dedupe'])).toThrow(
       'processors redaction, dedupe are not consecutive in pipeline "traces" (redaction → enrichment → dedupe)',
     );
-    expect(() => findProcessorStage(config, ['sampler'])).toThrow('no pipeline has a processor "sampler"');
+    expect(() => findProcessorStages(config, ['sampler'])).toThrow('no pipeline has a processor "sampler"');
+  });
+
+  it('a worker serves every pipeline its processor is in, or the one --pipeline names', () => {
+    const config = {
+      pipelines: [pipeline('traces', ['redaction', 'enrichment', 'dedupe']), pipeline('logs', ['redaction'])],
+      bus: { topicPrefix: 'p.' },
+    } as unknown as ServiceConfig;
+    const topics = (ids: string[], pipelineId?: string) =>
+      findProcessorStages(config, ids, pipelineId).map((s) => [s.input.name, s.output.name, s.group].join(' '));
+    expect(topics(['redaction'])).toEqual([
+      'p.traces.received p.traces.redaction p.traces.redaction',
+      'p.logs.received p.logs.redaction p.logs.redaction',
+    ]);
+    // The logs pipeline ends after redaction: the worker of the whole traces chain runs redaction on logs.
+    expect(topics(['redaction', 'enrichment', 'dedupe'])).toEqual([
+      'p.traces.received p.traces.dedupe p.traces.redaction+enrichment+dedupe',
+      'p.logs.received p.logs.redaction p.logs.redaction',
+    ]);
+    expect(topics(['enrichment'])).toEqual(['p.traces.redaction p.traces.enrichment p.traces.enrichment']);
+    expect(topics(['redaction'], 'logs')).toEqual(['p.logs.received p.logs.redaction p.logs.redaction']);
+    expect(() => topics(['enrichment'], 'logs')).toThrow('no pipeline "logs" has a processor "enrichment"');
+    expect(() => topics(['redaction', 'enrichment'], 'logs')).toThrow(
+      'no pipeline has the processors redaction, enrichment one after another',
+    );
+    // A different processor between them in any pipeline is an error, not a silent part.
+    config.pipelines.push(pipeline('logs/other', ['redaction', 'sampler']));
+    expect(() => topics(['redaction', 'enrichment'])).toThrow('not consecutive in pipeline "logs/other"');
+  });
+
+  it('a chain handles logs only when every processor does', async () => {
+    const upper = (id: string): { id: string; processor: Processor } => ({
+      id,
+      processor: {
+        processTraces: (data) => data,
+        processLogs: (data) => ({
+          resourceLogs: data.resourceLogs?.map((rl) => ({
+            ...rl,
+            scopeLogs: rl.scopeLogs?.map((sl) => ({
+              ...sl,
+              logRecords: sl.logRecords?.map((r) => ({ ...r, body: { stringValue: `${r.body?.stringValue}-${id}` } })),
+            })),
+          })),
+        }),
+      },
+    });
+    const logs: LogsData = { resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: 'r' } }] }] }] };
+    const out = await chainProcessors([upper('a'), upper('b')]).processLogs!(logs);
+    expect(out.resourceLogs![0]!.scopeLogs![0]!.logRecords![0]!.body).toEqual({ stringValue: 'r-a-b' });
+    expect(chainProcessors([upper('a'), recording('t', [])]).processLogs).toBeUndefined();
   });
 });

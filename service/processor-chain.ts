@@ -3,19 +3,25 @@
  * running consecutive processors of a pipeline together hands to its stage.
  */
 import { earlierOffset } from '../core/bus/bus.ts';
-import type { MessagePosition, Processor } from '../core/component.ts';
-import type { TracesData } from '../core/otlp/model.ts';
-import { countSpans } from '../core/otlp/traces.ts';
+import type { MessagePosition, Processor, ProcessorSignal } from '../core/component.ts';
+import type { SignalData, TracesData } from '../core/otlp/model.ts';
+import { LOGS, TRACES, type StageSignal } from './stage-signals.ts';
 
 type Chain = { id: string; processor: Processor }[];
 
 /** Runs `data` through the chain from processor `from` on. */
-async function runFrom(chain: Chain, from: number, data: TracesData, source?: MessagePosition): Promise<TracesData> {
+async function runFrom<S extends ProcessorSignal>(
+  signal: StageSignal<S>,
+  chain: Chain,
+  from: number,
+  data: SignalData[S],
+  source?: MessagePosition,
+): Promise<SignalData[S]> {
   let current = data;
   for (const { id, processor } of chain.slice(from)) {
-    if (countSpans(current) === 0) break;
+    if (signal.count(current) === 0) break;
     try {
-      current = await processor.processTraces(current, source);
+      current = await signal.process(processor, current, source);
     } catch (err) {
       // The dead letter must say which processor refused the message.
       throw new Error(`${id}: ${(err as Error).message}`, { cause: err });
@@ -32,7 +38,8 @@ export function chainProcessors(chain: Chain): Processor {
     async start() {
       for (const { processor } of chain) await processor.start?.();
     },
-    processTraces: (data, source) => runFrom(chain, 0, data, source),
+    processTraces: (data, source) => runFrom(TRACES, chain, 0, data, source),
+    ...(chain.every(({ processor }) => processor.processLogs) && { processLogs: (data) => runFrom(LOGS, chain, 0, data) }),
     ...(holding && {
       // What a processor flushes goes on through the processors after it (with no source
       // position: it is the flushing processor that keeps the input uncommitted until then).
@@ -40,7 +47,7 @@ export function chainProcessors(chain: Chain): Processor {
         const out: TracesData = { resourceSpans: [] };
         for (const [i, { processor }] of chain.entries()) {
           if (!processor.flush) continue;
-          const passed = await runFrom(chain, i + 1, await processor.flush(now));
+          const passed = await runFrom(TRACES, chain, i + 1, await processor.flush(now));
           out.resourceSpans!.push(...(passed.resourceSpans ?? []));
         }
         return out;

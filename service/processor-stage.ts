@@ -12,18 +12,20 @@
  * gets them is delivered their messages again from the last commit and decides alone) until
  * the processor dropped what it holds of them (`revoke`) and prepared for its new partitions
  * (`assign`: a stateful processor rebuilds what another worker may have written meanwhile).
+ *
+ * A logs pipeline's stage works the same way, one message at a time through processLogs;
+ * nothing is held on logs (stage-signals.ts).
  */
 import { BusUnavailableError, type Bus, type IncomingMessage, type OutgoingMessage, type Subscription } from '../core/bus/bus.ts';
 import { DEAD_LETTER_HEADERS } from '../core/bus/topics.ts';
-import type { Processor } from '../core/component.ts';
+import type { Processor, ProcessorSignal } from '../core/component.ts';
 import type { MetricsRegistry } from '../core/metrics.ts';
-import type { TracesData } from '../core/otlp/model.ts';
-import { countSpans, splitByTrace } from '../core/otlp/traces.ts';
+import type { SignalData } from '../core/otlp/model.ts';
 import { log } from '../core/log.ts';
 import { inSpan } from './self-telemetry.ts';
-import { publishTraces } from './publish-traces.ts';
 import { deadLetterFor, type DeadLetter, type DeadLetterSink } from './deadletters.ts';
-import { stageProcessors, type ProcessorStage } from './topology.ts';
+import { LOGS, logsView, TRACES, type StageSignal } from './stage-signals.ts';
+import { stageProcessors, type AnyProcessorStage, type ProcessorStage } from './topology.ts';
 
 export interface RunningStage {
   stop(): Promise<void>;
@@ -36,8 +38,8 @@ export interface StageOptions {
 }
 
 /** A message to publish, and the dead letter it becomes if the bus can never take it. */
-interface Result {
-  message: OutgoingMessage<TracesData>;
+interface Result<S extends ProcessorSignal> {
+  message: OutgoingMessage<SignalData[S]>;
   deadLetter(err: Error): DeadLetter;
 }
 
@@ -47,9 +49,14 @@ interface Result {
  * unavailable is worth trying again. Nothing is sent when the batch holds such a message (the
  * bus checks every message first), so the messages are then tried one by one.
  */
-async function publishOrDeadLetter(bus: Bus, stage: ProcessorStage, results: Result[]): Promise<DeadLetter[]> {
+async function publishOrDeadLetter<S extends ProcessorSignal>(
+  bus: Bus,
+  signal: StageSignal<S>,
+  stage: ProcessorStage<S>,
+  results: Result<S>[],
+): Promise<DeadLetter[]> {
   try {
-    await publishTraces(
+    await signal.publish(
       bus,
       stage.output,
       results.map((r) => r.message),
@@ -61,7 +68,7 @@ async function publishOrDeadLetter(bus: Bus, stage: ProcessorStage, results: Res
   const dead: DeadLetter[] = [];
   for (const r of results) {
     try {
-      await publishTraces(bus, stage.output, [r.message]);
+      await signal.publish(bus, stage.output, [r.message]);
     } catch (err) {
       if (err instanceof BusUnavailableError) throw err;
       log('warn', `a result for ${stage.output.name} cannot be published; sent to dead letters`, { error: (err as Error).message });
@@ -81,7 +88,7 @@ function letterBytes(encode: () => Uint8Array, fallback: () => Uint8Array): Uint
 }
 
 /** A dead letter for spans a processor held: merged from several input messages, so no single source offset. */
-function heldDeadLetter(stage: ProcessorStage, name: string, key: string, error: Error, raw: Uint8Array): DeadLetter {
+function heldDeadLetter(stage: { input: { name: string } }, name: string, key: string, error: Error, raw: Uint8Array): DeadLetter {
   return {
     key,
     raw,
@@ -93,24 +100,41 @@ function heldDeadLetter(stage: ProcessorStage, name: string, key: string, error:
   };
 }
 
-export async function runProcessorStage(
+export function runProcessorStage(
   bus: Bus,
-  stage: ProcessorStage,
+  stage: AnyProcessorStage,
   processor: Processor,
   deadLetters: DeadLetterSink,
   metrics: MetricsRegistry,
   options: StageOptions = {},
 ): Promise<RunningStage> {
+  if (stage.pipeline.signal === 'logs') {
+    return runStage(bus, LOGS, stage as ProcessorStage<'logs'>, logsView(processor), deadLetters, metrics, options);
+  }
+  return runStage(bus, TRACES, stage as ProcessorStage<'traces'>, processor, deadLetters, metrics, options);
+}
+
+async function runStage<S extends ProcessorSignal>(
+  bus: Bus,
+  signal: StageSignal<S>,
+  stage: ProcessorStage<S>,
+  processor: Processor,
+  deadLetters: DeadLetterSink,
+  metrics: MetricsRegistry,
+  options: StageOptions,
+): Promise<RunningStage> {
   const name = stageProcessors(stage)
     .map((p) => p.id)
     .join('+');
-  const labels = { stage: name };
+  // The traces stage of a processor keeps the labels it always had; its stages of other pipelines say which signal.
+  const labels: Record<string, string> = signal === TRACES ? { stage: name } : { stage: name, signal: stage.pipeline.signal };
+  const unit = signal.unit.replace('_', ' ');
   const consumed = metrics.counter('agentotel_worker_consumed_messages_total', 'Bus messages consumed');
-  const consumedSpans = metrics.counter('agentotel_worker_consumed_spans_total', 'Spans consumed');
-  const produced = metrics.counter('agentotel_worker_produced_spans_total', 'Spans published to the next stage');
+  const consumedItems = metrics.counter(`agentotel_worker_consumed_${signal.unit}_total`, `${unit} consumed`);
+  const produced = metrics.counter(`agentotel_worker_produced_${signal.unit}_total`, `${unit} published to the next stage`);
   const failed = metrics.counter('agentotel_worker_dead_letters_total', 'Messages sent to the dead-letter topic');
   const latency = metrics.histogram('agentotel_worker_batch_duration_seconds', 'Time to process and publish one batch');
-  const spansOf = (results: Result[]) => results.reduce((n, r) => n + countSpans(r.message.value), 0);
+  const itemsOf = (results: Result<S>[]) => results.reduce((n, r) => n + signal.count(r.message.value), 0);
 
   let closing = false;
   /** Between a revocation and the next assignment: the partitions of what is held may be another worker's now. */
@@ -124,9 +148,9 @@ export async function runProcessorStage(
   };
 
   /** Held spans whose time came, one message per trace (key = trace id, as the receivers key them). */
-  const flushed = async (now: number): Promise<Result[]> => {
-    if (!processor.flush || suspended) return [];
-    return [...splitByTrace(await processor.flush(now))].map(([traceId, value]) => ({
+  const flushed = async (now: number): Promise<Result<S>[]> => {
+    if (!processor.flush || !signal.flushed || suspended) return [];
+    return [...signal.flushed(await processor.flush(now))].map(([traceId, value]) => ({
       message: { key: traceId, value },
       deadLetter: (err) =>
         heldDeadLetter(
@@ -143,13 +167,13 @@ export async function runProcessorStage(
   };
 
   /** Publishes the results and dead letters, then commits the processor's changes, or aborts them and rethrows. */
-  const publishAndCommit = async (collect: () => Promise<{ results: Result[]; dead: DeadLetter[] }>): Promise<DeadLetter[]> => {
+  const publishAndCommit = async (collect: () => Promise<{ results: Result<S>[]; dead: DeadLetter[] }>): Promise<DeadLetter[]> => {
     let dead: DeadLetter[];
     try {
       const collected = await collect();
-      dead = [...collected.dead, ...(await publishOrDeadLetter(bus, stage, collected.results))];
+      dead = [...collected.dead, ...(await publishOrDeadLetter(bus, signal, stage, collected.results))];
       await deadLetters.send(dead);
-      produced.inc(labels, spansOf(collected.results));
+      produced.inc(labels, itemsOf(collected.results));
     } catch (err) {
       processor.abort?.();
       throw err;
@@ -159,21 +183,21 @@ export async function runProcessorStage(
     return dead;
   };
 
-  const handleBatch = async (batch: IncomingMessage<TracesData>[]) => {
+  const handleBatch = async (batch: IncomingMessage<SignalData[S]>[]) => {
     const started = performance.now();
-    let spansIn = 0;
+    let itemsIn = 0;
     await publishAndCommit(async () => {
-      const results: Result[] = [];
+      const results: Result<S>[] = [];
       const dead: DeadLetter[] = [];
       for (const m of batch) {
         if (!m.ok) {
           dead.push(deadLetterFor(m, name, m.error, m.raw));
           continue;
         }
-        spansIn += countSpans(m.value);
+        itemsIn += signal.count(m.value);
         try {
-          const result = await processor.processTraces(m.value, { partition: m.partition, offset: m.offset });
-          if (countSpans(result) > 0) {
+          const result = await signal.process(processor, m.value, { partition: m.partition, offset: m.offset });
+          if (signal.count(result) > 0) {
             results.push({
               message: { key: m.key, value: result, headers: m.headers },
               deadLetter: (err) =>
@@ -197,7 +221,7 @@ export async function runProcessorStage(
       return { results, dead };
     });
     consumed.inc(labels, batch.length);
-    consumedSpans.inc(labels, spansIn);
+    consumedItems.inc(labels, itemsIn);
     latency.observe(labels, (performance.now() - started) / 1_000);
   };
 
@@ -264,7 +288,7 @@ export async function runProcessorStage(
  * same number as the input partition it gets: the topics must be partitioned alike (agentotel
  * creates them so; topics created by hand may not be).
  */
-async function checkPartitionsAlike(bus: Bus, stage: ProcessorStage): Promise<void> {
+async function checkPartitionsAlike(bus: Bus, stage: { input: { name: string }; output: { name: string } }): Promise<void> {
   if (!bus.partitionCount) return;
   const [input, output] = await Promise.all([bus.partitionCount(stage.input.name), bus.partitionCount(stage.output.name)]);
   if (input !== output) {

@@ -26,9 +26,10 @@ import {
   allTopics,
   exportTopic,
   exporterGroup,
-  findProcessorStage,
+  findProcessorStages,
   processorStage,
   stageProcessors,
+  type AnyProcessorStage,
   type ProcessorStage,
 } from './topology.ts';
 
@@ -55,16 +56,19 @@ export interface RunningService {
 async function startStages(
   config: ServiceConfig,
   bus: Bus,
-  stages: ProcessorStage[],
+  stages: AnyProcessorStage[],
   deadLetters: DeadLetterSink,
   metrics: MetricsRegistry,
 ): Promise<RunningStage[]> {
   const running: RunningStage[] = [];
   for (const stage of stages) {
+    // Only traces are rebuilt from the output topic (a logs stage never calls assign).
+    const traces = stage.pipeline.signal === 'traces' ? (stage as ProcessorStage<'traces'>) : undefined;
     const chain = stageProcessors(stage).map((c) => {
       const context: ProcessorContext = {
         ...componentContext(config, c.id, metrics),
-        recentOutput: (o) => bus.replay?.(stage.output, o?.sinceMs ?? config.bus.stateReplayWindowMs, o?.partitions) ?? emptyReplay(),
+        recentOutput: (o) =>
+          (traces && bus.replay?.(traces.output, o?.sinceMs ?? config.bus.stateReplayWindowMs, o?.partitions)) ?? emptyReplay(),
       };
       return { id: c.id, processor: c.factory.create(c.config, context) };
     });
@@ -197,7 +201,10 @@ export async function runReceiverRole(config: ServiceConfig, options: RunOptions
   });
 }
 
-/** Distributed mode: one processor, or consecutive ones together, as its own consumer group. */
+/**
+ * Distributed mode: one processor, or consecutive ones together, as its own consumer group; in
+ * each pipeline it is in (redaction: traces and logs) unless `pipeline` picks one.
+ */
 export async function runWorkerRole(
   config: ServiceConfig,
   processorIds: string[],
@@ -205,15 +212,17 @@ export async function runWorkerRole(
 ): Promise<RunningService> {
   setLogLevel(config.telemetry.logLevel);
   const metrics = new MetricsRegistry();
-  const stage = findProcessorStage(config, processorIds, options.pipeline);
+  const stages = findProcessorStages(config, processorIds, options.pipeline);
   const processorId = processorIds.join('+');
   const bus = kafkaBus(config, `worker-${processorId.replace(/\//g, '-')}`);
   await bus.ensureTopics(allTopics(config));
-  const [running] = await startStages(config, bus, [stage], busDeadLetters(bus, config.bus.topicPrefix), metrics);
-  log('info', `worker ${processorId} consuming ${stage.input.name} → ${stage.output.name}`, { group: stage.group });
+  const running = await startStages(config, bus, stages, busDeadLetters(bus, config.bus.topicPrefix), metrics);
+  for (const stage of stages) {
+    log('info', `worker ${processorId} consuming ${stage.input.name} → ${stage.output.name}`, { group: stage.group });
+  }
   return withTelemetry(config, options, metrics, {
     stop: async () => {
-      await running!.stop();
+      await Promise.all(running.map((r) => r.stop()));
       await bus.close();
     },
   });

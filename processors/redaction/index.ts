@@ -10,6 +10,7 @@ export { RedactionProcessor } from './processor.ts';
 export const redactionProcessorFactory: ProcessorFactory<RedactionConfig> = {
   kind: 'processor',
   type: 'redaction',
+  signals: ['traces', 'logs'],
   parseConfig: parseRedactionConfig,
   create: (config, context) => new RedactionProcessor(config, pseudonymKey(config.pseudonymize.key, context.dataDir), context.metrics),
 };
