@@ -15,8 +15,8 @@ import { deadLetterTopic, rawCodec, signalTopic } from '../core/bus/topics.ts';
 import { Fields } from '../core/config/fields.ts';
 import { MetricsRegistry } from '../core/metrics.ts';
 import { getString } from '../core/otlp/attributes.ts';
-import type { Processor } from '../core/component.ts';
-import type { Span, TracesData } from '../core/otlp/model.ts';
+import type { Processor, ProcessorFactory } from '../core/component.ts';
+import type { LogsData, Span, TracesData } from '../core/otlp/model.ts';
 import { eachSpan } from '../core/otlp/traces.ts';
 import { dedupeProcessorFactory } from '../processors/dedupe/index.ts';
 import { kafkaBrokers, uniqueTopicPrefix } from '../test/helpers/kafka.ts';
@@ -25,7 +25,7 @@ import { waitFor } from '../test/helpers/wait.ts';
 import { busDeadLetters, fileDeadLetters, type DeadLetterSink } from './deadletters.ts';
 import { runProcessorStage, type RunningStage, type StageOptions } from './processor-stage.ts';
 import type { PipelineConfig } from './config.ts';
-import type { ProcessorStage } from './topology.ts';
+import { processorStage, type ProcessorStage } from './topology.ts';
 
 const span = (spanId: string, name: string): Span => ({
   traceId: 'cd'.repeat(16),
@@ -158,6 +158,83 @@ describe('processor stage on Kafka', () => {
     ]);
     for (const h of letters) expect(h['agentotel.source.offset']).toMatch(/^\d+$/);
     expect(metrics.counter('agentotel_worker_dead_letters_total', '').get({ stage: 'dedupe' })).toBe(2);
+  });
+
+  it('runs a logs stage: records through processLogs, undecodable and rejected messages to the dead letters, nothing held', async () => {
+    const prefix = uniqueTopicPrefix('processor-stage-logs');
+    const bus = new KafkaBus({ brokers: kafkaBrokers(), clientId: 'stage-test', partitions: 2, replicationFactor: 1 });
+    cleanup.push(() => bus.close());
+    const factory = { kind: 'processor', type: 'tagger', signals: ['traces', 'logs'] } as unknown as ProcessorFactory;
+    const pipeline: PipelineConfig = {
+      id: 'logs',
+      signal: 'logs',
+      receivers: [],
+      processors: [{ id: 'tagger', factory, config: {} }],
+      exporters: [],
+    };
+    const stage = processorStage(prefix, pipeline, 0) as ProcessorStage<'logs'>;
+    expect([stage.input.name, stage.output.name, stage.group]).toEqual([
+      `${prefix}logs.received`,
+      `${prefix}logs.tagger`,
+      `${prefix}logs.tagger`,
+    ]);
+    const dlq = deadLetterTopic(prefix);
+    await bus.ensureTopics([stage.input.name, stage.output.name, dlq.name]);
+    const logs = (body: string): LogsData => ({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: body } }] }] }] });
+    const bodyOf = (d: LogsData) => d.resourceLogs![0]!.scopeLogs![0]!.logRecords![0]!.body!.stringValue!;
+    const tagger: Processor = {
+      processTraces: () => {
+        throw new Error('processTraces called on a logs stage');
+      },
+      processLogs: (d) => {
+        if (bodyOf(d) === 'bad') throw new Error('record "bad" refused');
+        return logs(`${bodyOf(d)} tagged`);
+      },
+      // A logs stage never holds: these would fail the test if called.
+      flush: () => {
+        throw new Error('flush called on a logs stage');
+      },
+      assign: async () => {
+        throw new Error('assign called on a logs stage');
+      },
+    };
+    await bus.publish({ name: stage.input.name, codec: rawCodec }, [{ key: 'garbage', value: Buffer.from('this is not protobuf') }]);
+    await bus.publish(stage.input, [
+      { key: 'r', value: logs('bad') },
+      { key: 'r', value: logs('good') },
+    ]);
+    const metrics = new MetricsRegistry();
+    const running = await runProcessorStage(bus, stage, tagger, busDeadLetters(bus, prefix), metrics, { flushIntervalMs: 10 });
+    cleanup.push(() => running.stop());
+
+    const out: string[] = [];
+    const letters: Record<string, string>[] = [];
+    const outSub = await bus.subscribe(stage.output, { group: `${prefix}out` }, async (b) => {
+      for (const m of b) if (m.ok) out.push(bodyOf(m.value));
+    });
+    const dlqSub = await bus.subscribe(dlq, { group: `${prefix}dlq` }, async (b) => {
+      for (const m of b) letters.push(m.headers);
+    });
+    cleanup.push(
+      () => outSub.stop(),
+      () => dlqSub.stop(),
+    );
+    await waitFor(
+      async () => [out.length, letters.length],
+      ([o, l]) => o === 1 && l === 2,
+      30_000,
+      'one result and two dead letters',
+    );
+    expect(out).toEqual(['good tagged']);
+    const sorted = letters.sort((a, b) => a['agentotel.error']!.localeCompare(b['agentotel.error']!));
+    expect(sorted.map((h) => [h['agentotel.error'], h['agentotel.stage'], h['agentotel.source.topic']])).toEqual([
+      [expect.stringMatching(/^invalid OTLP protobuf logs request/), 'tagger', stage.input.name],
+      ['record "bad" refused', 'tagger', stage.input.name],
+    ]);
+    const labels = { stage: 'tagger', signal: 'logs' };
+    expect(metrics.counter('agentotel_worker_dead_letters_total', '').get(labels)).toBe(2);
+    expect(metrics.counter('agentotel_worker_consumed_log_records_total', '').get(labels)).toBe(2);
+    expect(metrics.counter('agentotel_worker_produced_log_records_total', '').get(labels)).toBe(1);
   });
 
   it('dead-letters a result too large for the bus and publishes the rest of the batch', async () => {
