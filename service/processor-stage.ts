@@ -100,7 +100,7 @@ function heldDeadLetter(stage: { input: { name: string } }, name: string, key: s
   };
 }
 
-export function runProcessorStage(
+export async function runProcessorStage(
   bus: Bus,
   stage: AnyProcessorStage,
   processor: Processor,
@@ -108,30 +108,31 @@ export function runProcessorStage(
   metrics: MetricsRegistry,
   options: StageOptions = {},
 ): Promise<RunningStage> {
-  if (stage.pipeline.signal === 'logs') {
-    return runStage(bus, LOGS, stage as ProcessorStage<'logs'>, logsView(processor), deadLetters, metrics, options);
-  }
-  return runStage(bus, TRACES, stage as ProcessorStage<'traces'>, processor, deadLetters, metrics, options);
-}
-
-async function runStage<S extends ProcessorSignal>(
-  bus: Bus,
-  signal: StageSignal<S>,
-  stage: ProcessorStage<S>,
-  processor: Processor,
-  deadLetters: DeadLetterSink,
-  metrics: MetricsRegistry,
-  options: StageOptions,
-): Promise<RunningStage> {
   const name = stageProcessors(stage)
     .map((p) => p.id)
     .join('+');
+  const run = { bus, name, deadLetters, metrics, options };
+  if (stage.pipeline.signal === 'logs') return runStage(run, LOGS, stage as ProcessorStage<'logs'>, logsView(processor, name));
+  return runStage(run, TRACES, stage as ProcessorStage<'traces'>, processor);
+}
+
+async function runStage<S extends ProcessorSignal>(
+  {
+    bus,
+    name,
+    deadLetters,
+    metrics,
+    options,
+  }: { bus: Bus; name: string; deadLetters: DeadLetterSink; metrics: MetricsRegistry; options: StageOptions },
+  signal: StageSignal<S>,
+  stage: ProcessorStage<S>,
+  processor: Processor,
+): Promise<RunningStage> {
   // The traces stage of a processor keeps the labels it always had; its stages of other pipelines say which signal.
   const labels: Record<string, string> = signal === TRACES ? { stage: name } : { stage: name, signal: stage.pipeline.signal };
-  const unit = signal.unit.replace('_', ' ');
   const consumed = metrics.counter('agentotel_worker_consumed_messages_total', 'Bus messages consumed');
-  const consumedItems = metrics.counter(`agentotel_worker_consumed_${signal.unit}_total`, `${unit} consumed`);
-  const produced = metrics.counter(`agentotel_worker_produced_${signal.unit}_total`, `${unit} published to the next stage`);
+  const consumedItems = metrics.counter(`agentotel_worker_consumed_${signal.unit}_total`, `${signal.noun} consumed`);
+  const produced = metrics.counter(`agentotel_worker_produced_${signal.unit}_total`, `${signal.noun} published to the next stage`);
   const failed = metrics.counter('agentotel_worker_dead_letters_total', 'Messages sent to the dead-letter topic');
   const latency = metrics.histogram('agentotel_worker_batch_duration_seconds', 'Time to process and publish one batch');
   const itemsOf = (results: Result<S>[]) => results.reduce((n, r) => n + signal.count(r.message.value), 0);

@@ -10,8 +10,9 @@ import { countSpans, splitByTrace } from '../core/otlp/traces.ts';
 import { publishTraces } from './publish-traces.ts';
 
 export interface StageSignal<S extends ProcessorSignal> {
-  /** What the stage's item metrics count: agentotel_worker_consumed_<unit>_total. */
+  /** What the stage's item metrics count: agentotel_worker_consumed_<unit>_total, and their help text. */
   unit: string;
+  noun: string;
   count(data: SignalData[S]): number;
   process(processor: Processor, data: SignalData[S], source?: MessagePosition): SignalData[S] | Promise<SignalData[S]>;
   publish(bus: Bus, topic: SignalTopic<S>, messages: OutgoingMessage<SignalData[S]>[]): Promise<void>;
@@ -27,6 +28,7 @@ export function countLogRecords(data: LogsData): number {
 
 export const TRACES: StageSignal<'traces'> = {
   unit: 'spans',
+  noun: 'Spans',
   count: countSpans,
   process: (processor, data, source) => processor.processTraces(data, source),
   publish: publishTraces,
@@ -35,19 +37,19 @@ export const TRACES: StageSignal<'traces'> = {
 
 export const LOGS: StageSignal<'logs'> = {
   unit: 'log_records',
+  noun: 'Log records',
   count: countLogRecords,
-  process: (processor, data) => {
-    if (!processor.processLogs) throw new Error('the processor has no processLogs though its factory lists logs');
-    return processor.processLogs(data);
-  },
+  process: (processor, data) => processor.processLogs!(data),
   publish: (bus, topic, messages) => bus.publish(topic, messages),
 };
 
 /** The part of a processor a logs stage uses: what holds or rebuilds state by partition is for traces. */
-export function logsView(processor: Processor): Processor {
+export function logsView(processor: Processor, name: string): Processor {
+  const processLogs = processor.processLogs?.bind(processor);
+  if (!processLogs) throw new Error(`processor ${name} has no processLogs, though its factory lists logs`);
   return {
-    processTraces: (data) => data,
-    processLogs: (data) => LOGS.process(processor, data),
+    processTraces: (data) => data, // never called on a logs stage
+    processLogs,
     ...(processor.start && { start: () => processor.start!() }),
     ...(processor.commit && { commit: () => processor.commit!() }),
     ...(processor.abort && { abort: () => processor.abort!() }),
