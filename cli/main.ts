@@ -45,7 +45,7 @@ commands:
 options:
   -c, --config <file>           config file (default: the bundled config/agentotel.yaml)
       --telemetry-address <h:p> address of /healthz and /metrics for this process
-      --pipeline <id>           with worker: the pipeline, when a processor is in several
+      --pipeline <id>           with worker: only this pipeline (default: every pipeline of its processors)
       --json                    with up: print a JSON status line instead of the banner
   -h, --help`;
 
