@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentAttr, capturesToTraces, type CapturePath, type SpanView } from '../core/agent/session-spans.ts';
-import type { Bus } from '../core/bus/bus.ts';
+import type { Bus, Topic } from '../core/bus/bus.ts';
 import { InProcessBus } from '../core/bus/inprocess.ts';
 import { KafkaBus } from '../core/bus/kafka.ts';
 import { deadLetterTopic, rawCodec, signalTopic } from '../core/bus/topics.ts';
@@ -105,6 +105,35 @@ const heldSpans = (metrics: MetricsRegistry) =>
   Number(/agentotel_dedupe_held_spans\{processor="dedupe"\} (\d+)/.exec(metrics.render())?.[1]);
 
 let cleanup: (() => Promise<void>)[] = [];
+
+/** Reads a stage's output and dead letters until one result and two letters arrived. */
+async function oneResultAndTwoDeadLetters<T>(
+  bus: Bus,
+  output: Topic<T>,
+  dlq: Topic<Uint8Array>,
+  prefix: string,
+  items: (value: T) => string[],
+): Promise<{ out: string[]; letters: Record<string, string>[] }> {
+  const out: string[] = [];
+  const letters: Record<string, string>[] = [];
+  const outSub = await bus.subscribe(output, { group: `${prefix}out` }, async (b) => {
+    for (const m of b) if (m.ok) out.push(...items(m.value));
+  });
+  const dlqSub = await bus.subscribe(dlq, { group: `${prefix}dlq` }, async (b) => {
+    for (const m of b) letters.push(m.headers);
+  });
+  cleanup.push(
+    () => outSub.stop(),
+    () => dlqSub.stop(),
+  );
+  await waitFor(
+    async () => [out.length, letters.length],
+    ([o, l]) => o === 1 && l === 2,
+    30_000,
+    'one result and two dead letters',
+  );
+  return { out, letters };
+}
 afterEach(async () => {
   for (const f of cleanup.reverse()) await f();
   cleanup = [];
@@ -130,24 +159,8 @@ describe('processor stage on Kafka', () => {
     const running = await startStage(bus, stage, busDeadLetters(bus, prefix), metrics);
     cleanup.push(() => running.stop());
 
-    const out: string[] = [];
-    const letters: Record<string, string>[] = [];
-    const outSub = await bus.subscribe(stage.output, { group: `${prefix}out` }, async (b) => {
-      for (const m of b) if (m.ok) for (const { span } of eachSpan(m.value)) out.push(span.name);
-    });
-    const dlqSub = await bus.subscribe(dlq, { group: `${prefix}dlq` }, async (b) => {
-      for (const m of b) letters.push(m.headers);
-    });
-    cleanup.push(
-      () => outSub.stop(),
-      () => dlqSub.stop(),
-    );
-
-    await waitFor(
-      async () => [out.length, letters.length],
-      ([o, l]) => o === 1 && l === 2,
-      30_000,
-      'one result and two dead letters',
+    const { out, letters } = await oneResultAndTwoDeadLetters(bus, stage.output, dlq, prefix, (v) =>
+      [...eachSpan(v)].map(({ span }) => span.name),
     );
     expect(out).toEqual(['good']);
     const byKey = letters.sort((a, b) => a['agentotel.error']!.localeCompare(b['agentotel.error']!));
@@ -207,24 +220,7 @@ describe('processor stage on Kafka', () => {
     const running = await runProcessorStage(bus, stage, tagger, busDeadLetters(bus, prefix), metrics, { flushIntervalMs: 10 });
     cleanup.push(() => running.stop());
 
-    const out: string[] = [];
-    const letters: Record<string, string>[] = [];
-    const outSub = await bus.subscribe(stage.output, { group: `${prefix}out` }, async (b) => {
-      for (const m of b) if (m.ok) out.push(bodyOf(m.value));
-    });
-    const dlqSub = await bus.subscribe(dlq, { group: `${prefix}dlq` }, async (b) => {
-      for (const m of b) letters.push(m.headers);
-    });
-    cleanup.push(
-      () => outSub.stop(),
-      () => dlqSub.stop(),
-    );
-    await waitFor(
-      async () => [out.length, letters.length],
-      ([o, l]) => o === 1 && l === 2,
-      30_000,
-      'one result and two dead letters',
-    );
+    const { out, letters } = await oneResultAndTwoDeadLetters(bus, stage.output, dlq, prefix, (v) => [bodyOf(v)]);
     expect(out).toEqual(['good tagged']);
     const sorted = letters.sort((a, b) => a['agentotel.error']!.localeCompare(b['agentotel.error']!));
     expect(sorted.map((h) => [h['agentotel.error'], h['agentotel.stage'], h['agentotel.source.topic']])).toEqual([
